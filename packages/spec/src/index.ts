@@ -1,0 +1,56 @@
+export type {
+  ChatContentPart,
+  ChatMessage,
+  ChatRequest,
+  ChatTool,
+  ChatToolCall,
+  ChatToolChoice,
+  CompletionRequest,
+  JsonValue,
+  SamplingParams,
+} from './chat-request'
+export {
+  APICallError,
+  type APICallErrorOptions,
+  ContextOverflowError,
+  isRetryableStatus,
+  StreamInterruptedError,
+  TokenIdsMismatchError,
+  TokenIdsUnavailableError,
+  VLLMTitoError,
+} from './errors'
+export {
+  type CallAttemptInfo,
+  type ClientCallObserver,
+  noopClientCallObserver,
+  noopTokenRecordObserver,
+  noopTokenRecordSink,
+  type RecordContext,
+  type TextTokenizer,
+  type TokenRecordObserver,
+  type TokenRecordSink,
+} from './observers'
+export type {
+  ChoiceEndEvent,
+  ReasoningDeltaEvent,
+  ResponseEndEvent,
+  ResponseStartEvent,
+  TextDeltaEvent,
+  TokenDeltaEvent,
+  TokenStreamEvent,
+  ToolCallDeltaEvent,
+  UsageEvent,
+} from './stream-events'
+export {
+  type FinishReason,
+  type RequestTiming,
+  type TaggedTokenRecord,
+  TOKEN_RECORD_SCHEMA_VERSION,
+  type TokenRecord,
+  type TokenUsage,
+  type TokenVerification,
+  type ToolCallRecord,
+  type TopLogprob,
+  type VerificationStatus,
+} from './token-record'
+export type { StreamCallOptions, TokenStream, TokenStreamingClient } from './token-streaming-client'

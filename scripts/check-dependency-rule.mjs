@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// The dependency rule of design.md §2: recorder, validation and trajectory speak to the rest of vllm-tito only
+// through @vllm-tito/spec. Their non-test sources and their runtime/peer dependencies may name no other of
+// our packages. Tests may use anything (mock-vllm, the strands bundle) through devDependencies.
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const RESTRICTED_PACKAGES = ['recorder', 'validation', 'trajectory']
+const ALLOWED = new Set(['@vllm-tito/spec'])
+const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"](@vllm-tito\/[^'"/]+)/g
+const isTestFile = (name) => /\.test(-d)?\.ts$|(^|\/)test-support\.ts$|__fixtures__/.test(name)
+
+function* sourceFiles(dir) {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry)
+    if (statSync(path).isDirectory()) yield* sourceFiles(path)
+    else if (/\.(m?ts|m?js)$/.test(entry) && !isTestFile(path)) yield path
+  }
+}
+
+/** returns one line per violation, empty when the rule holds */
+export function findDependencyRuleViolations(rootDir) {
+  const violations = []
+  for (const name of RESTRICTED_PACKAGES) {
+    const packageDir = join(rootDir, 'packages', name)
+    let manifest
+    try {
+      manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'))
+    } catch {
+      continue // the package does not exist (yet)
+    }
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+      for (const dependency of Object.keys(manifest[field] ?? {})) {
+        if (dependency.startsWith('@vllm-tito/') && !ALLOWED.has(dependency)) {
+          violations.push(
+            `packages/${name}/package.json: ${field} names ${dependency}; only @vllm-tito/spec is allowed`,
+          )
+        }
+      }
+    }
+    for (const file of sourceFiles(join(packageDir, 'src'))) {
+      const text = readFileSync(file, 'utf8')
+      for (const match of text.matchAll(SPECIFIER)) {
+        if (!ALLOWED.has(match[1])) {
+          violations.push(`${relative(rootDir, file)}: imports ${match[1]}; only @vllm-tito/spec is allowed`)
+        }
+      }
+    }
+  }
+  return violations
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  const violations = findDependencyRuleViolations(root)
+  if (violations.length > 0) {
+    console.error(`dependency rule violated (design.md §2):\n  ${violations.join('\n  ')}`)
+    process.exit(1)
+  }
+  console.log(`dependency rule holds: ${RESTRICTED_PACKAGES.join(', ')} import only @vllm-tito/spec`)
+}
