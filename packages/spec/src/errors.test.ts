@@ -8,7 +8,7 @@ import {
   TokenIdsUnavailableError,
   VLLMTitoError,
 } from './errors'
-import { makeRecord } from './test-support'
+import { makeRecord } from './testing'
 
 // a second, independent copy of the module, as when two versions of the package are installed
 const secondCopyPath = './errors.ts?second-copy'

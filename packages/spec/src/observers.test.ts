@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { noopClientCallObserver, noopTokenRecordObserver, noopTokenRecordSink } from './observers'
-import { makeRecord } from './test-support'
+import { makeRecord } from './testing'
 
 describe('no-op implementations', () => {
   it('accept every call and return nothing', async () => {

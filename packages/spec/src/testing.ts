@@ -1,6 +1,13 @@
 import { TOKEN_RECORD_SCHEMA_VERSION, type TokenRecord } from './token-record'
 
-/** a small verified record for tests of this package */
+/**
+ * Test helpers for packages that consume {@link TokenRecord}s (`@vllm-tito/spec/testing`).
+ */
+
+/**
+ * Builds a small, internally consistent, verified chat record (3 prompt ids, 2 completion ids ending in
+ * Qwen's `<|im_end|>`); `overrides` replace whole fields.
+ */
 export function makeRecord(overrides: Partial<TokenRecord> = {}): TokenRecord {
   return {
     schemaVersion: TOKEN_RECORD_SCHEMA_VERSION,

@@ -1,0 +1,75 @@
+/**
+ * The shared shape of benchmark output. Every package benchmark (`packages/<name>/bench/*.bench.ts`) default-
+ * exports `async (options) => BenchFigure[]`; `pnpm bench` runs them all in one process tree and prints one
+ * table. Ratios are measured against a baseline run in the same process, never against stored numbers.
+ */
+export interface BenchFigure {
+  /** Which benchmark, e.g. `client: 32k-token stream`. */
+  benchmark: string
+  /** What was measured, e.g. `cpu time / floor`. */
+  metric: string
+  /** The measured value. */
+  value: number
+  /** Unit of `value`, e.g. `ms`, `x`, `ops/s`, `MB`. */
+  unit: string
+  /** The target in words, e.g. `<= 1.25x`, when there is one. */
+  target?: string
+  /** Whether the target was met, when there is one. */
+  meetsTarget?: boolean
+}
+
+/** Options every benchmark accepts. `quick` shrinks the workload for smoke runs in CI. */
+export interface BenchOptions {
+  quick?: boolean
+}
+
+export type Benchmark = (options: BenchOptions) => Promise<BenchFigure[]>
+
+/** Prints figures as an aligned table. */
+export function formatFigures(figures: BenchFigure[]): string {
+  const rows = figures.map((figure) => [
+    figure.benchmark,
+    figure.metric,
+    `${formatNumber(figure.value)} ${figure.unit}`,
+    figure.target ?? '',
+    figure.meetsTarget === undefined ? '' : figure.meetsTarget ? 'yes' : 'NO',
+  ])
+  const header = ['benchmark', 'metric', 'value', 'target', 'met']
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  )
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n')
+}
+
+function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return value.toLocaleString('en-US')
+  return Math.abs(value) >= 100
+    ? value.toFixed(0)
+    : Math.abs(value) >= 1
+      ? value.toFixed(2)
+      : value.toPrecision(3)
+}
+
+/** Median of CPU-time samples: runs `work` `repeats` times (after one warm-up) and returns the median ms. */
+export async function medianCpuMs(work: () => unknown | Promise<unknown>, repeats = 5): Promise<number> {
+  await work()
+  const samples: number[] = []
+  for (let index = 0; index < repeats; index += 1) {
+    const before = process.cpuUsage()
+    await work()
+    const used = process.cpuUsage(before)
+    samples.push((used.user + used.system) / 1000)
+  }
+  samples.sort((left, right) => left - right)
+  return samples[Math.floor(samples.length / 2)]!
+}
+
+/** Runs a benchmark module directly (`tsx --conditions=@vllm-tito/source file.bench.ts`) and prints its table. */
+export async function runIfMain(importMetaUrl: string, benchmark: Benchmark): Promise<void> {
+  const { pathToFileURL } = await import('node:url')
+  if (process.argv[1] && importMetaUrl === pathToFileURL(process.argv[1]).href) {
+    const figures = await benchmark({ quick: process.argv.includes('--quick') })
+    console.log(formatFigures(figures))
+  }
+}
