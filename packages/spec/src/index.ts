@@ -20,6 +20,13 @@ export {
   VLLMTitoError,
 } from './errors'
 export {
+  extractTokenRecord,
+  isTokenRecord,
+  MESSAGE_METADATA_KEY,
+  toResponseFields,
+  type VLLMResponseFields,
+} from './model-response-fields'
+export {
   type CallAttemptInfo,
   type ClientCallObserver,
   noopClientCallObserver,
