@@ -1,0 +1,236 @@
+import { type CompiledToolSchema, getCompiledToolSchema, type ToolInputSchema } from './compile-tool-schema'
+import { assertCount } from './format-allowed-tools'
+import { formatSchemaViolations } from './format-schema-violations'
+import { INVALID_JSON_ARGUMENTS_KEY } from './invalid-json-arguments-key'
+import type { ToolInputProblem, ToolInputProblemKind } from './tool-input-problem'
+
+/** Options of {@link checkToolInput} and {@link validateToolInput}. Every limit bounds time and memory. */
+export interface ToolInputCheckOptions {
+  /**
+   * Validate the whole input against the JSON Schema with ajv (types, enums, nested objects, formats, ...).
+   * `false` keeps only the seed's checks (JSON, object, required, unknown). Default `true`.
+   */
+  fullSchemaValidation?: boolean
+  /**
+   * Longest accepted input, in characters: the length of a JSON string input, or for a parsed input the summed
+   * length of its strings and keys plus one per other value. Default `1_000_000`.
+   */
+  maxInputCharacters?: number
+  /** Deepest accepted nesting of objects and arrays (the input object itself is level 1). Default `64`. */
+  maxDepth?: number
+  /** How many schema violations the `invalid argument(s)` error lists before `... (+N more)`. Default `10`. */
+  maxViolationsInError?: number
+  /** Longest text of one listed violation, in characters. Default `200`. */
+  maxViolationCharacters?: number
+}
+
+/** {@link ToolInputCheckOptions} with every default filled in and validated. */
+export type ResolvedToolInputCheckOptions = Readonly<Required<ToolInputCheckOptions>>
+
+/** The defaults of {@link ToolInputCheckOptions}. */
+export const DEFAULT_TOOL_INPUT_CHECK_OPTIONS: ResolvedToolInputCheckOptions = Object.freeze({
+  fullSchemaValidation: true,
+  maxInputCharacters: 1_000_000,
+  maxDepth: 64,
+  maxViolationsInError: 10,
+  maxViolationCharacters: 200,
+})
+
+/** Fills in defaults; throws a RangeError naming the option when a limit is not a positive integer. */
+export function resolveToolInputCheckOptions(
+  options: ToolInputCheckOptions | undefined,
+): ResolvedToolInputCheckOptions {
+  if (options === undefined) return DEFAULT_TOOL_INPUT_CHECK_OPTIONS
+  const resolved = { ...DEFAULT_TOOL_INPUT_CHECK_OPTIONS }
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined && Object.hasOwn(resolved, name)) Object.assign(resolved, { [name]: value })
+  }
+  for (const name of [
+    'maxInputCharacters',
+    'maxDepth',
+    'maxViolationsInError',
+    'maxViolationCharacters',
+  ] as const) {
+    assertCount(name, resolved[name])
+    if (resolved[name] === 0) throw new RangeError(`${name} must be a positive integer, got 0`)
+  }
+  return Object.freeze(resolved)
+}
+
+function problem(kind: ToolInputProblemKind, toolName: string, detail: string): ToolInputProblem {
+  return { kind, message: `Error: tool_name=<${toolName}> | ${detail}` }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isInvalidJsonWrapper(value: Record<string, unknown>): boolean {
+  const keys = Object.keys(value)
+  return keys.length === 1 && keys[0] === INVALID_JSON_ARGUMENTS_KEY && typeof value[keys[0]] === 'string'
+}
+
+/**
+ * Walks the input without recursion (so 10,000 levels cannot overflow the stack) and stops at the first limit
+ * it crosses. Cycles in hand-built inputs end at the depth limit.
+ */
+function measure(input: Record<string, unknown>, maxDepth: number, maxCharacters: number) {
+  let characters = 0
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: input, depth: 1 }]
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!
+    if (typeof value === 'string') {
+      characters += value.length
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth > maxDepth) return 'too-deep'
+      if (Array.isArray(value)) {
+        characters += 1
+        for (const item of value) pending.push({ value: item, depth: depth + 1 })
+      } else {
+        for (const key of Object.keys(value)) {
+          characters += key.length + 1
+          pending.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 })
+        }
+      }
+    } else {
+      characters += 1
+    }
+    if (characters > maxCharacters) return 'too-large'
+  }
+  return null
+}
+
+/** The outcome of a check: the problem, or `null` with the input as an object (a JSON string parsed). */
+export type ToolInputInspection =
+  | { readonly problem: ToolInputProblem; readonly input?: undefined }
+  | { readonly problem: null; readonly input: Record<string, unknown> }
+
+function rejected(kind: ToolInputProblemKind, toolName: string, detail: string): ToolInputInspection {
+  return { problem: problem(kind, toolName, detail) }
+}
+
+function parseJsonText(
+  toolName: string,
+  text: string,
+  options: ResolvedToolInputCheckOptions,
+): { value: unknown } | ToolInputInspection {
+  if (text.length > options.maxInputCharacters) {
+    return rejected(
+      'too-large',
+      toolName,
+      `tool input is too large (limit ${options.maxInputCharacters} characters)`,
+    )
+  }
+  try {
+    return { value: JSON.parse(text) }
+  } catch {
+    return rejected('invalid-json', toolName, 'tool input is not valid JSON')
+  }
+}
+
+/**
+ * Checks a tool input against an already compiled schema (the cache-free core of {@link checkToolInput}) and
+ * returns the input as an object when it is valid. The checks run in the seed's order: JSON, object, size and
+ * depth, missing required, unknown arguments, then the full schema.
+ */
+export function inspectToolInput(
+  toolName: string,
+  input: unknown,
+  compiled: CompiledToolSchema | null,
+  options: ResolvedToolInputCheckOptions,
+): ToolInputInspection {
+  let value = input
+  // the provider's wrapper carries the raw argument text: it is checked like a JSON string input, so text that
+  // does not parse gets the seed's "not valid JSON", and text the provider refused for its size or depth gets
+  // the matching limit error
+  if (isPlainObject(value) && isInvalidJsonWrapper(value)) value = value[INVALID_JSON_ARGUMENTS_KEY]
+  if (typeof value === 'string') {
+    const parsed = parseJsonText(toolName, value, options)
+    if (!('value' in parsed)) return parsed
+    value = parsed.value
+  }
+  // the seed reads a missing (None) input as an empty object, so required arguments are reported by name
+  if (value === null || value === undefined) value = {}
+  if (!isPlainObject(value)) return rejected('not-an-object', toolName, 'tool input must be an object')
+
+  const limitCrossed = measure(value, options.maxDepth, options.maxInputCharacters)
+  if (limitCrossed === 'too-deep') {
+    return rejected(
+      'too-deep',
+      toolName,
+      `tool input is nested too deeply (limit ${options.maxDepth} levels)`,
+    )
+  }
+  if (limitCrossed === 'too-large') {
+    return rejected(
+      'too-large',
+      toolName,
+      `tool input is too large (limit ${options.maxInputCharacters} characters)`,
+    )
+  }
+  if (compiled === null) return { problem: null, input: value }
+
+  // Object.hasOwn, never `in`: `constructor` or `__proto__` must not count as present or declared
+  const object = value
+  const missing = compiled.requiredArguments.filter((name) => !Object.hasOwn(object, name))
+  if (missing.length > 0) {
+    return rejected('missing-arguments', toolName, `missing required argument(s): ${missing.join(', ')}`)
+  }
+  const known = compiled.knownArguments
+  if (known !== null) {
+    const unknown = Object.keys(object).filter(
+      (key) => !known.names.has(key) && !known.patterns.some((pattern) => pattern.test(key)),
+    )
+    if (unknown.length > 0) {
+      // sorted, as the seed's `sorted(map(str, unknown))`
+      return rejected('unknown-arguments', toolName, `unknown argument(s): ${unknown.sort().join(', ')}`)
+    }
+  }
+  if (compiled.validate === null || !options.fullSchemaValidation) return { problem: null, input: object }
+  const violations = compiled.validate(object)
+  if (violations.length === 0) return { problem: null, input: object }
+  const list = formatSchemaViolations(violations, {
+    maxViolations: options.maxViolationsInError,
+    maxViolationCharacters: options.maxViolationCharacters,
+  })
+  return rejected('invalid-arguments', toolName, `invalid argument(s): ${list}`)
+}
+
+/**
+ * Checks one tool call's input and says what is wrong, or `null` when it is valid. `input` may be a parsed
+ * value or a JSON string (parsed here, within `maxInputCharacters`); the provider's invalid-JSON wrapper
+ * (`{ [INVALID_JSON_ARGUMENTS_KEY]: raw }`) is checked like a JSON string input, so malformed text gets
+ * `tool input is not valid JSON`. Without a schema only the JSON,
+ * object and size checks run. The compiled validator is cached per schema object.
+ *
+ * @throws {InvalidToolSchemaError} when the schema does not compile (the tool author's mistake, not the model's)
+ * @throws {RangeError} when an option is out of range
+ */
+export function checkToolInput(
+  toolName: string,
+  input: unknown,
+  schema: ToolInputSchema | undefined,
+  options?: ToolInputCheckOptions,
+): ToolInputProblem | null {
+  const resolved = resolveToolInputCheckOptions(options)
+  const compiled =
+    schema === undefined
+      ? null
+      : getCompiledToolSchema(toolName, schema, { fullSchemaValidation: resolved.fullSchemaValidation })
+  return inspectToolInput(toolName, input, compiled, resolved).problem
+}
+
+/**
+ * The error text for an invalid tool input, or `null` when it is valid: the seed's texts
+ * (`Error: tool_name=<calculator> | missing required argument(s): expression`, `... | unknown argument(s): x`,
+ * `... | tool input is not valid JSON`, `... | tool input must be an object`) and, for other schema violations,
+ * `Error: tool_name=<x> | invalid argument(s): unit: must be one of "c", "f"`. See {@link checkToolInput}.
+ */
+export function validateToolInput(
+  toolName: string,
+  input: unknown,
+  schema: ToolInputSchema | undefined,
+  options?: ToolInputCheckOptions,
+): string | null {
+  return checkToolInput(toolName, input, schema, options)?.message ?? null
+}

@@ -1,0 +1,119 @@
+import type { ErrorObject } from 'ajv'
+
+/** Limits of the `invalid argument(s)` list. */
+export interface ViolationListLimits {
+  /** How many violations to list before `; ... (+N more)`. */
+  readonly maxViolations: number
+  /** Longest text of one violation, in characters; longer ones end with `…`. */
+  readonly maxViolationCharacters: number
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/
+
+/** `/location/cities/0/name` → `location.cities[0].name`; the whole input is `(input)`. */
+function formatPath(instancePath: string, extraKey?: string): string {
+  const segments = instancePath === '' ? [] : instancePath.slice(1).split('/').map(unescapePointer)
+  if (extraKey !== undefined) segments.push(extraKey)
+  if (segments.length === 0) return '(input)'
+  let path = ''
+  for (const segment of segments) {
+    if (ARRAY_INDEX.test(segment)) path += `[${segment}]`
+    else if (IDENTIFIER.test(segment)) path += path === '' ? segment : `.${segment}`
+    else path += `[${JSON.stringify(segment)}]`
+  }
+  return path
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replaceAll('~1', '/').replaceAll('~0', '~')
+}
+
+function typeNames(type: unknown): string {
+  return Array.isArray(type) ? type.join(' or ') : String(type)
+}
+
+/** One violation in this package's wording (stable across ajv versions for the common keywords). */
+function describe(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'required':
+      return `${formatPath(error.instancePath, String(params.missingProperty))}: is required`
+    case 'additionalProperties':
+      return `${formatPath(error.instancePath, String(params.additionalProperty))}: is not allowed`
+    case 'unevaluatedProperties':
+      return `${formatPath(error.instancePath, String(params.unevaluatedProperty))}: is not allowed`
+    case 'type':
+      return `${formatPath(error.instancePath)}: must be ${typeNames(params.type)}`
+    case 'enum': {
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues : []
+      return `${formatPath(error.instancePath)}: must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`
+    }
+    case 'const':
+      return `${formatPath(error.instancePath)}: must be ${JSON.stringify(params.allowedValue)}`
+    default:
+      return `${formatPath(error.instancePath)}: ${error.message ?? `must satisfy ${error.keyword}`}`
+  }
+}
+
+/**
+ * Folds the branch errors of `anyOf`/`oneOf` into their parent: `must be string or null` when every branch
+ * failed only on its type, else ajv's `must match a schema in anyOf`. Branch details otherwise multiply into
+ * noise that changes with the order of the branches.
+ */
+function foldBranches(errors: readonly ErrorObject[]): ErrorObject[] {
+  const allParents = errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf')
+  if (allParents.length === 0) return [...errors]
+  // a nested anyOf is a branch of the outer one and folds into it
+  const parents = allParents.filter(
+    (parent) => !allParents.some((outer) => parent.schemaPath.startsWith(`${outer.schemaPath}/`)),
+  )
+  const folded: ErrorObject[] = []
+  const branchErrors = new Set<ErrorObject>()
+  for (const parent of parents) {
+    const prefix = `${parent.schemaPath}/`
+    const branches = errors.filter((error) => error !== parent && error.schemaPath.startsWith(prefix))
+    for (const branch of branches) branchErrors.add(branch)
+    const onlyTypes =
+      branches.length > 0 &&
+      branches.every((branch) => branch.keyword === 'type' && branch.instancePath === parent.instancePath)
+    if (onlyTypes) {
+      const types = branches.map((branch) => typeNames((branch.params as { type?: unknown }).type))
+      folded.push({ ...parent, keyword: 'type', params: { type: types } })
+    } else {
+      folded.push(parent)
+    }
+  }
+  const parentSet = new Set<ErrorObject>(parents)
+  return [...errors.filter((error) => !parentSet.has(error) && !branchErrors.has(error)), ...folded]
+}
+
+/** Drops `pattern` errors where a `format` error says the same (zod emits both for emails, uuids, dates). */
+function dropPatternsShadowedByFormats(errors: readonly ErrorObject[]): ErrorObject[] {
+  const formatPaths = new Set(
+    errors.filter((error) => error.keyword === 'format').map((error) => error.instancePath),
+  )
+  return errors.filter((error) => error.keyword !== 'pattern' || !formatPaths.has(error.instancePath))
+}
+
+function truncate(text: string, maxCharacters: number): string {
+  return text.length <= maxCharacters ? text : `${text.slice(0, Math.max(0, maxCharacters - 1))}…`
+}
+
+/**
+ * Turns ajv's errors into one deterministic list: each violation as `path: what is wrong`, deduplicated,
+ * sorted by code unit (not locale), each cut at `maxViolationCharacters`, the list cut at `maxViolations`
+ * with `; ... (+N more)`. The same input and schema always give the same text.
+ */
+export function formatSchemaViolations(errors: readonly ErrorObject[], limits: ViolationListLimits): string {
+  const descriptions = [
+    ...new Set(
+      dropPatternsShadowedByFormats(foldBranches(errors)).map((error) =>
+        truncate(describe(error), limits.maxViolationCharacters),
+      ),
+    ),
+  ].sort((left, right) => (left < right ? -1 : left > right ? 1 : 0))
+  if (descriptions.length <= limits.maxViolations) return descriptions.join('; ')
+  const shown = descriptions.slice(0, limits.maxViolations)
+  return [...shown, `... (+${descriptions.length - shown.length} more)`].join('; ')
+}
