@@ -1,0 +1,38 @@
+import type { AgentConfig, AgentStreamEvent, Plugin } from '@strands-agents/sdk'
+import type { TokenRecord, TokenRecordObserver } from '@vllm-tito/spec'
+import { expectTypeOf, test } from 'vitest'
+import { composeCallbacks } from '../compose-callbacks'
+import { VLLMTokenRecorder as CoreTokenRecorder } from '../vllm-token-recorder'
+import { createStrandsRecorderPlugin } from './create-strands-recorder-plugin'
+import { VLLMTokenRecorder } from './vllm-token-recorder'
+
+test('the Strands recorder is a Plugin, so plugins: [recorder] type-checks', () => {
+  const recorder = new VLLMTokenRecorder()
+  expectTypeOf(recorder).toExtend<Plugin>()
+  expectTypeOf([recorder]).toExtend<NonNullable<AgentConfig['plugins']>>()
+  expectTypeOf(recorder).toExtend<CoreTokenRecorder<AgentStreamEvent>>()
+  expectTypeOf(recorder).toExtend<TokenRecordObserver>()
+})
+
+test('seed-parity members have the documented types', () => {
+  const recorder = new VLLMTokenRecorder()
+  expectTypeOf(recorder.promptTokenIds).toEqualTypeOf<number[] | null>()
+  expectTypeOf(recorder.tokenIds).toEqualTypeOf<number[] | null>()
+  expectTypeOf(recorder.history).toEqualTypeOf<readonly TokenRecord[]>()
+  expectTypeOf(recorder.reset).toBeFunction()
+})
+
+test('inner and callback take agent stream events; composeCallbacks keeps the event type', () => {
+  new VLLMTokenRecorder({
+    inner: (event) => {
+      expectTypeOf(event).toEqualTypeOf<AgentStreamEvent>()
+    },
+  })
+  const recorder = new VLLMTokenRecorder()
+  const composed = composeCallbacks((event: AgentStreamEvent) => event.type, recorder.callback)
+  expectTypeOf(composed).parameter(0).toEqualTypeOf<AgentStreamEvent>()
+  // a core recorder of any event type can be wrapped as a plugin
+  expectTypeOf(createStrandsRecorderPlugin(new CoreTokenRecorder())).toEqualTypeOf<Plugin>()
+  // @ts-expect-error: inner must be a function
+  new VLLMTokenRecorder({ inner: 'print' })
+})
