@@ -1,0 +1,40 @@
+import type { BaseModelConfig } from '@strands-agents/sdk'
+import type { TokenStreamingClient } from '@vllm-tito/spec'
+
+/**
+ * The configuration of a {@link VLLMModel}, as `getConfig()` returns it and `updateConfig()` merges it.
+ * Mirrors `strands_vllm.VLLMModel(base_url, model_id, return_token_ids, disable_tools, params)`.
+ * The API key is deliberately not part of it, so the config can be logged safely.
+ */
+export interface VLLMModelConfig extends BaseModelConfig {
+  /**
+   * The vLLM server's OpenAI-compatible base URL, e.g. `http://localhost:8000/v1`. Used to build the default
+   * `VLLMClient`; ignored when a `client` is passed.
+   */
+  baseUrl?: string
+  /** The model name as the server knows it (`/v1/models`), e.g. `Qwen/Qwen3-8B`. Required. */
+  modelId?: string
+  /**
+   * Ask vLLM (≥ 0.10.2) for `prompt_token_ids` and `token_ids` (`return_token_ids: true`). Default `false`, as
+   * in Python: records then carry no ids (verification status `unavailable`). **Set it to `true` for RL.**
+   */
+  returnTokenIds?: boolean
+  /** Send no `tools` or `tool_choice` (for servers started without a tool-call parser). Default `false`. */
+  disableTools?: boolean
+  /**
+   * Extra generation parameters merged into the request body (`top_k`, `chat_template_kwargs`, `logprobs`,
+   * …). A Python-style `extra_body` object is merged into the top level, not sent as a field.
+   */
+  params?: Record<string, unknown>
+}
+
+/** What `new VLLMModel(...)` takes: the config plus how to reach the server. */
+export interface VLLMModelOptions extends VLLMModelConfig {
+  /** Bearer token for the server. Default `'EMPTY'` (vLLM without `--api-key`). Never logged. */
+  apiKey?: string
+  /**
+   * Any {@link TokenStreamingClient} (a configured `VLLMClient`, a proxy, a test double). Default: a
+   * `VLLMClient` built from `baseUrl` and `apiKey`.
+   */
+  client?: TokenStreamingClient
+}

@@ -1,0 +1,156 @@
+import {
+  type ContentBlock,
+  type JSONValue,
+  MaxTokensError,
+  type Message,
+  Model,
+  type ModelStreamEvent,
+  type StreamOptions,
+} from '@strands-agents/sdk'
+import { VLLMClient } from '@vllm-tito/client'
+import { MESSAGE_METADATA_KEY, type TokenStreamingClient } from '@vllm-tito/spec'
+import { formatChatRequest, isPlainObject } from './format-chat-request'
+import { mapTokenStream } from './map-token-stream'
+import { toStrandsError } from './to-strands-error'
+import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
+
+/** What `Model.streamAggregated` returns (the SDK does not export the type by name). */
+type StreamAggregatedResult =
+  ReturnType<Model['streamAggregated']> extends AsyncGenerator<unknown, infer Result, undefined>
+    ? Result
+    : never
+
+/**
+ * A Strands model provider for vLLM that captures the exact token ids of every call (token-in/token-out).
+ *
+ * Each call streams `/v1/chat/completions` through a {@link TokenStreamingClient} (by default a `VLLMClient`
+ * from `@vllm-tito/client`) and yields Strands events: reasoning, text, every tool call (parallel ones
+ * included), usage. The message-stop event carries `additionalModelResponseFields` =
+ * `{ prompt_token_ids, token_ids, token_record }`, and the same object is set on the aggregated message as
+ * `message.metadata.custom.vllm`, so it survives into `agent.messages` and the `AgentResult` (and into
+ * `MaxTokensError.partialMessage`).
+ *
+ * @example
+ * ```ts
+ * const model = new VLLMModel({ baseUrl: 'http://localhost:8000/v1', modelId: 'Qwen/Qwen3-8B', returnTokenIds: true })
+ * const agent = new Agent({ model, printer: false })
+ * const result = await agent.invoke('What is 2+2?')
+ * ```
+ */
+export class VLLMModel extends Model<VLLMModelConfig> {
+  private config: VLLMModelConfig & { modelId: string }
+  private client: TokenStreamingClient
+  private readonly apiKey: string
+  private readonly ownsClient: boolean
+
+  /**
+   * @throws TypeError when `modelId` is missing, when neither `baseUrl` nor `client` is given, or when
+   *   `params`/`params.extra_body` is not an object.
+   */
+  constructor(options: VLLMModelOptions) {
+    super()
+    const { apiKey = 'EMPTY', client, ...config } = options
+    this.config = validateConfig(config, client !== undefined)
+    this.apiKey = apiKey
+    this.ownsClient = client === undefined
+    this.client = client ?? createDefaultClient(this.config, apiKey)
+  }
+
+  /** Merges `modelConfig` into the config; a new `baseUrl` rebuilds the default client (not a passed one). */
+  override updateConfig(modelConfig: VLLMModelConfig): void {
+    const previousBaseUrl = this.config.baseUrl
+    this.config = validateConfig({ ...this.config, ...modelConfig }, !this.ownsClient)
+    if (this.ownsClient && this.config.baseUrl !== previousBaseUrl) {
+      this.client = createDefaultClient(this.config, this.apiKey)
+    }
+  }
+
+  /** A copy of the current config (without the API key). */
+  override getConfig(): VLLMModelConfig {
+    return { ...this.config }
+  }
+
+  /**
+   * Streams one model call. `options.cancelSignal` aborts the HTTP request. Errors are Strands errors:
+   * `ModelThrottledError` (HTTP 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's
+   * error as `cause`.
+   */
+  override async *stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent> {
+    try {
+      const request = formatChatRequest(this.config, messages, options)
+      const events = this.client.chat.stream(
+        request,
+        options?.cancelSignal === undefined ? undefined : { signal: options.cancelSignal },
+      )
+      yield* mapTokenStream(events)
+    } catch (error) {
+      throw toStrandsError(error)
+    }
+  }
+
+  /**
+   * The SDK's aggregation, plus: the message-stop event's `additionalModelResponseFields` is copied to
+   * `message.metadata.custom.vllm` of the returned message — or of `MaxTokensError.partialMessage` when the
+   * call stopped on `length` — because the SDK itself keeps only usage and metrics on messages.
+   */
+  override async *streamAggregated(
+    messages: Message[],
+    options?: StreamOptions,
+  ): AsyncGenerator<ModelStreamEvent | ContentBlock, StreamAggregatedResult, undefined> {
+    const inner = super.streamAggregated(messages, options)
+    let responseFields: JSONValue | undefined
+    try {
+      let step = await inner.next()
+      while (!step.done) {
+        const value = step.value
+        if (value.type === 'modelMessageStopEvent') responseFields = value.additionalModelResponseFields
+        yield value
+        step = await inner.next()
+      }
+      attachResponseFields(step.value.message, responseFields)
+      return step.value
+    } catch (error) {
+      if (error instanceof MaxTokensError) attachResponseFields(error.partialMessage, responseFields)
+      throw error
+    } finally {
+      // closes the inner generator (and so the HTTP stream) when our consumer stops early; a no-op once it
+      // finished. The return value passed in is never observed, hence the cast.
+      await inner.return(undefined as never)
+    }
+  }
+}
+
+function attachResponseFields(message: Message, responseFields: JSONValue | undefined): void {
+  if (responseFields === undefined) return
+  message.metadata = {
+    ...message.metadata,
+    custom: { ...message.metadata?.custom, [MESSAGE_METADATA_KEY]: responseFields },
+  }
+}
+
+function validateConfig(config: VLLMModelConfig, hasClient: boolean): VLLMModelConfig & { modelId: string } {
+  const { modelId, baseUrl, params } = config
+  if (typeof modelId !== 'string' || modelId === '') {
+    throw new TypeError(
+      'VLLMModel needs `modelId`: the model name the vLLM server serves, e.g. Qwen/Qwen3-8B',
+    )
+  }
+  if (!hasClient && (typeof baseUrl !== 'string' || baseUrl === '')) {
+    throw new TypeError(
+      'VLLMModel needs `baseUrl` (e.g. http://localhost:8000/v1) unless a `client` is passed',
+    )
+  }
+  if (params !== undefined && !isPlainObject(params)) {
+    throw new TypeError('VLLMModel `params` must be an object of request fields')
+  }
+  if (params?.extra_body !== undefined && !isPlainObject(params.extra_body)) {
+    throw new TypeError(
+      'VLLMModel `params.extra_body` must be an object; its fields are merged into the request',
+    )
+  }
+  return { ...config, modelId }
+}
+
+function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStreamingClient {
+  return new VLLMClient({ baseUrl: config.baseUrl as string, apiKey })
+}
