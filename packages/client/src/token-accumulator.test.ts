@@ -1,0 +1,232 @@
+import type { TokenStreamEvent } from '@vllm-tito/spec'
+import { describe, expect, it } from 'vitest'
+import { type AccumulatorSettings, TokenAccumulator } from './token-accumulator'
+import { MalformedResponseError } from './wire-errors'
+
+const timing = { startedAt: 1, firstByteAt: 2, endedAt: 3 }
+
+function settings(overrides: Partial<AccumulatorSettings> = {}): AccumulatorSettings {
+  return {
+    kind: 'chat',
+    streaming: true,
+    requestedModel: 'm',
+    logprobsRequested: false,
+    topLogprobsRequested: false,
+    tokensAsTokenIds: false,
+    idsNotRequested: false,
+    maxTokens: null,
+    choicesPerPrompt: 1,
+    ...overrides,
+  }
+}
+
+function chunk(choice: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return { id: 'chatcmpl-x', model: 'm', choices: [{ index: 0, ...choice }], ...extra }
+}
+
+const usage = (prompt: number, completion: number) => ({
+  id: 'chatcmpl-x',
+  model: 'm',
+  choices: [],
+  usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+})
+
+describe('TokenAccumulator', () => {
+  it('reads a non-streaming chat body (message, top-level prompt ids) like one chunk', () => {
+    const accumulator = new TokenAccumulator(settings({ streaming: false }))
+    accumulator.apply(
+      {
+        id: 'chatcmpl-a19161b8131141e2a79495025adb40eb',
+        object: 'chat.completion',
+        model: 'gpt-oss-120b',
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: 'assistant',
+              content: 'Hello!',
+              tool_calls: [
+                { id: 'call-1', type: 'function', function: { name: 'f', arguments: '{"x": 1}' } },
+              ],
+              reasoning_content: 'The user says "Hello!"',
+            },
+            logprobs: null,
+            finish_reason: 'stop',
+            stop_reason: 50,
+            token_ids: [9, 8, 200002],
+          },
+        ],
+        usage: { prompt_tokens: 2, total_tokens: 5, completion_tokens: 3, prompt_tokens_details: null },
+        prompt_logprobs: null,
+        prompt_token_ids: [200006, 17360],
+      },
+      null,
+    )
+    const [record] = accumulator.records(timing, true)
+    expect(record).toMatchObject({
+      responseId: 'chatcmpl-a19161b8131141e2a79495025adb40eb',
+      model: 'gpt-oss-120b',
+      promptTokenIds: [200006, 17360],
+      tokenIds: [9, 8, 200002],
+      text: 'Hello!',
+      reasoning: 'The user says "Hello!"',
+      stopReason: 50,
+      toolCalls: [{ index: 0, id: 'call-1', name: 'f', arguments: '{"x": 1}' }],
+      timing,
+    })
+    expect(record!.verification.status).toBe('verified')
+  })
+
+  it('gpt-oss harmony bug: a non-stream body with token_ids null is unavailable, never verified', () => {
+    const accumulator = new TokenAccumulator(settings({ streaming: false }))
+    accumulator.apply(
+      {
+        id: 'c',
+        model: 'gpt-oss-120b',
+        choices: [{ index: 0, message: { content: 'Hi' }, finish_reason: 'stop', token_ids: null }],
+        usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+        prompt_token_ids: [1, 2],
+      },
+      null,
+    )
+    const verification = accumulator.records(timing, true)[0]!.verification
+    expect(verification.status).toBe('unavailable')
+    expect(verification.issues[0]).toMatch(
+      /^the server returned no completion ids \(`token_ids`\): use vLLM >= 0\.10\.2/,
+    )
+  })
+
+  it('without usage the ids are unverifiable, naming include_usage', () => {
+    const accumulator = new TokenAccumulator(settings())
+    accumulator.apply(
+      chunk({ delta: { content: 'a' }, finish_reason: 'stop', token_ids: [5] }, { prompt_token_ids: [1] }),
+      null,
+    )
+    const verification = accumulator.records(timing, true)[0]!.verification
+    expect(verification.status).toBe('unverifiable')
+    expect(verification.issues).toEqual([
+      'the server sent no usage to check the ids against: keep `stream_options.include_usage` on (the client sends it unless told otherwise)',
+    ])
+  })
+
+  it('logprobs that do not line up with the ids are dropped as a whole, never padded', () => {
+    const accumulator = new TokenAccumulator(settings({ logprobsRequested: true }))
+    accumulator.apply(
+      chunk(
+        {
+          delta: {},
+          token_ids: [1, 2],
+          logprobs: { content: [{ token: 'a', logprob: -1, top_logprobs: [] }] },
+        },
+        { prompt_token_ids: [9] },
+      ),
+      null,
+    )
+    accumulator.apply(usage(1, 2), null)
+    const [record] = accumulator.records(timing, true)
+    expect(record!.tokenIds).toEqual([1, 2])
+    expect(record!.logprobs).toBeNull()
+    expect(record!.verification.status).toBe('verified')
+  })
+
+  it('token_id:N logprob tokens that disagree with the ids make the record a mismatch', () => {
+    const accumulator = new TokenAccumulator(settings({ logprobsRequested: true, tokensAsTokenIds: true }))
+    accumulator.apply(
+      chunk(
+        {
+          delta: { content: 'x' },
+          token_ids: [7],
+          logprobs: { content: [{ token: 'token_id:8', logprob: -0.5, top_logprobs: [] }] },
+        },
+        { prompt_token_ids: [9] },
+      ),
+      null,
+    )
+    accumulator.apply(usage(1, 1), null)
+    const [record] = accumulator.records(timing, true)
+    expect(record!.logprobs).toBeNull()
+    expect(record!.verification.status).toBe('mismatch')
+    expect(record!.verification.issues).toEqual([
+      'completion id 7 at position 0 disagrees with its logprob token "token_id:8"',
+    ])
+  })
+
+  it("vLLM 0.10.2's tool_calls finish on a max_tokens cut with broken arguments reads as length", () => {
+    const events: TokenStreamEvent[] = []
+    const accumulator = new TokenAccumulator(settings({ maxTokens: 3 }))
+    accumulator.apply(
+      chunk(
+        {
+          delta: {
+            tool_calls: [
+              { index: 0, id: 't', type: 'function', function: { name: 'f', arguments: '{"a": ' } },
+            ],
+          },
+          token_ids: [1, 2],
+        },
+        { prompt_token_ids: [9] },
+      ),
+      events,
+    )
+    accumulator.apply(
+      chunk({ delta: {}, finish_reason: 'tool_calls', stop_reason: null, token_ids: [3] }),
+      events,
+    )
+    expect(events.at(-1)).toEqual({
+      type: 'choice-end',
+      choiceIndex: 0,
+      finishReason: 'length',
+      stopReason: null,
+    })
+    // complete arguments at max_tokens keep the server's tool_calls
+    const whole = new TokenAccumulator(settings({ maxTokens: 3 }))
+    whole.apply(
+      chunk({
+        delta: { tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] },
+        token_ids: [1, 2],
+      }),
+      null,
+    )
+    whole.apply(chunk({ delta: {}, finish_reason: 'tool_calls', token_ids: [3] }), null)
+    expect(whole.records(timing, true)[0]!.finishReason).toBe('tool_calls')
+  })
+
+  it('continuous_usage_stats: the last cumulative usage wins and each one is an event', () => {
+    const events: TokenStreamEvent[] = []
+    const accumulator = new TokenAccumulator(settings())
+    accumulator.apply(
+      chunk(
+        { delta: { content: 'a' }, token_ids: [1] },
+        { prompt_token_ids: [9], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
+      ),
+      events,
+    )
+    accumulator.apply(
+      chunk(
+        { delta: {}, finish_reason: 'stop', token_ids: [2] },
+        { usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } },
+      ),
+      events,
+    )
+    expect(events.filter((event) => event.type === 'usage')).toHaveLength(2)
+    expect(accumulator.records(timing, true)[0]!.verification.status).toBe('verified')
+  })
+
+  it('rejects what vLLM never sends, naming the field, and keeps nothing of that chunk', () => {
+    const accumulator = new TokenAccumulator(settings())
+    expect(() => accumulator.apply([], null)).toThrow(
+      new MalformedResponseError('a chunk is not a JSON object'),
+    )
+    expect(() => accumulator.apply({ choices: {} }, null)).toThrow('`choices` is not an array')
+    expect(() => accumulator.apply(chunk({ index: -1, delta: {} }), null)).toThrow(
+      'choices[0].index is not a non-negative integer',
+    )
+    expect(() => accumulator.apply(chunk({ delta: { content: 'lost' }, token_ids: [1, 2.5] }), null)).toThrow(
+      'choices[0].token_ids[1] is a number, expected a token id',
+    )
+    expect(() => accumulator.apply(usage(1, Number.NaN), null)).toThrow(
+      'usage.completion_tokens is not a token count',
+    )
+    expect(accumulator.records(timing, false, 'test')[0]!.text).toBe('')
+  })
+})

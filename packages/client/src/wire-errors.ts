@@ -1,0 +1,61 @@
+/**
+ * Internal errors raised while reading response bodies. The stream and the non-streaming calls turn them
+ * into the public spec errors (`StreamInterruptedError`, `APICallError`) together with what arrived so far.
+ */
+
+/** A chunk or body that is not what vLLM sends: bad JSON, a wrong field type. The message names the field. */
+export class MalformedResponseError extends Error {
+  override readonly name = 'MalformedResponseError'
+}
+
+/** vLLM's `{"error": {…}}` payload, sent inside an HTTP 200 stream or body. */
+export class ServerErrorPayload extends Error {
+  override readonly name = 'ServerErrorPayload'
+  /** `error.code`, vLLM's HTTP-like status. */
+  readonly statusCode: number | undefined
+  /** `error.type`, e.g. `BadRequestError`. */
+  readonly errorType: string | undefined
+  /** `error.param`. */
+  readonly param: string | null | undefined
+
+  constructor(message: string, details: { statusCode?: number; errorType?: string; param?: string | null }) {
+    super(message)
+    this.statusCode = details.statusCode
+    this.errorType = details.errorType
+    this.param = details.param
+  }
+}
+
+/** `true` for a non-null, non-array object. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Shortens a server payload for an error message. */
+export function snippet(text: string, maximum = 200): string {
+  return text.length <= maximum ? text : `${text.slice(0, maximum)}…`
+}
+
+/**
+ * Reads vLLM's error info from an error payload: the nested `{"error": {…}}` form (≥ v0.10.1), the flat
+ * `{"object": "error", …}` form (≤ v0.10.0), or the flat form wrapped in `error` (old mid-stream errors).
+ * Returns `null` when the value holds no error.
+ */
+export function readErrorInfo(
+  body: unknown,
+): { message: string; statusCode?: number; errorType?: string; param?: string | null } | null {
+  if (!isRecord(body)) return null
+  let info: Record<string, unknown> | null = null
+  if (isRecord(body.error)) info = body.error
+  else if (body.object === 'error') info = body
+  else if (typeof body.error === 'string') info = { message: body.error }
+  if (info === null) return null
+  const message = typeof info.message === 'string' ? info.message : JSON.stringify(info.message ?? info)
+  const result: { message: string; statusCode?: number; errorType?: string; param?: string | null } = {
+    message,
+  }
+  if (typeof info.code === 'number' && Number.isInteger(info.code)) result.statusCode = info.code
+  if (typeof info.type === 'string') result.errorType = info.type
+  if (typeof info.param === 'string' || info.param === null) result.param = info.param
+  return result
+}
