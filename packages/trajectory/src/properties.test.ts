@@ -1,0 +1,116 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { recordOf, unverified } from './__fixtures__/records'
+import { TokenManager } from './token-manager'
+import { buildTrajectory } from './trajectory-builder'
+
+const ids = fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 12 })
+const logprob = fc.option(fc.double({ min: -20, max: 0, noNaN: true }), { nil: null })
+
+/** One turn of a random rollout: the new prompt part, the response, its logprobs, and how the prompt relates. */
+const turn = fc.record({
+  suffix: ids,
+  response: ids,
+  withLogprobs: fc.boolean(),
+  logprobs: fc.array(logprob, { maxLength: 12 }),
+  relation: fc.constantFrom('extends', 'extends', 'extends', 'fresh'),
+  verified: fc.boolean(),
+  freshPrompt: ids,
+})
+
+/** Random rollouts: most prompts extend the previous context, some start over; some records unverified. */
+const rollout = fc.array(turn, { minLength: 1, maxLength: 8 }).map((turns) => {
+  let context: number[] = []
+  return turns.map((step) => {
+    const prompt = step.relation === 'extends' ? [...context, ...step.suffix] : step.freshPrompt
+    const logprobs = step.withLogprobs ? step.response.map((_, index) => step.logprobs[index] ?? null) : null
+    const record = recordOf(prompt, step.response, { logprobs })
+    if (step.verified) context = [...prompt, ...step.response]
+    return step.verified ? record : unverified(record, 'mismatch', 'random')
+  })
+})
+
+describe('properties over random records', () => {
+  it('TokenManager: mask, ids and logprobs stay aligned; every token appended once, in order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ ids, isOutput: fc.boolean(), logprobs: fc.option(fc.array(logprob)) })),
+        (segments) => {
+          const manager = new TokenManager()
+          for (const segment of segments) {
+            if (segment.isOutput) manager.addResponse(segment.ids, segment.logprobs)
+            else manager.addPrompt(segment.ids, segment.logprobs)
+          }
+          const expectedIds = segments.flatMap((segment) => segment.ids)
+          expect(manager.tokenIds).toEqual(expectedIds)
+          expect(manager.lossMask.length).toBe(expectedIds.length)
+          expect(manager.logprobs.length).toBe(expectedIds.length)
+          expect(manager.lossMask).toEqual(
+            segments.flatMap((segment) => segment.ids.map(() => (segment.isOutput ? 1 : 0))),
+          )
+          expect(manager.logprobs).toEqual(
+            segments.flatMap((segment) =>
+              segment.ids.map((_, index) =>
+                segment.logprobs && segment.logprobs.length === segment.ids.length
+                  ? segment.logprobs[index]
+                  : null,
+              ),
+            ),
+          )
+          expect(manager.segments.length).toBe(segments.filter((segment) => segment.ids.length > 0).length)
+        },
+      ),
+    )
+  })
+
+  it('builder: lengths match, responses keep their logprobs, nothing lost or duplicated', () => {
+    fc.assert(
+      fc.property(rollout, (records) => {
+        const trajectory = buildTrajectory(records)
+        const included = new Set<number>()
+        for (const sequence of trajectory.sequences) {
+          expect(sequence.lossMask.length).toBe(sequence.tokenIds.length)
+          expect(sequence.logprobs.length).toBe(sequence.tokenIds.length)
+          let previousEnd = 0
+          for (const turn of sequence.turns) {
+            const record = records[turn.turnIndex]!
+            included.add(turn.turnIndex)
+            // the turn's prompt is exactly the sequence up to its response: no token lost or duplicated
+            expect(sequence.tokenIds.slice(0, turn.responseStart)).toEqual(record.promptTokenIds)
+            expect(sequence.tokenIds.slice(turn.responseStart, turn.responseEnd)).toEqual(record.tokenIds)
+            expect(
+              sequence.lossMask.slice(turn.responseStart, turn.responseEnd).every((mask) => mask === 1),
+            ).toBe(true)
+            expect(sequence.lossMask.slice(previousEnd, turn.responseStart).every((mask) => mask === 0)).toBe(
+              true,
+            )
+            expect(sequence.logprobs.slice(turn.responseStart, turn.responseEnd)).toEqual(
+              record.logprobs ?? record.tokenIds!.map(() => null),
+            )
+            expect(
+              sequence.logprobs.slice(previousEnd, turn.responseStart).every((value) => value === null),
+            ).toBe(true)
+            previousEnd = turn.responseEnd
+          }
+          expect(previousEnd).toBe(sequence.tokenIds.length)
+          expect(sequence.exact).toBe(true)
+        }
+        // every verified record is in exactly one sequence, every unverified one is excluded
+        const verifiedIndices = records.flatMap((record, index) =>
+          record.verification.verified ? [index] : [],
+        )
+        expect([...included].sort((left, right) => left - right)).toEqual(verifiedIndices)
+        expect(trajectory.excludedTurns.map((excluded) => excluded.turnIndex)).toEqual(
+          records.flatMap((record, index) => (record.verification.verified ? [] : [index])),
+        )
+        const perTurn = verifiedIndices.reduce(
+          (sum, index) => sum + records[index]!.promptTokenIds!.length + records[index]!.tokenIds!.length,
+          0,
+        )
+        expect(trajectory.metrics.tokensInPerTurnRows).toBe(perTurn)
+        expect(trajectory.metrics.tokensSaved).toBe(perTurn - trajectory.metrics.tokensInSequences)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
