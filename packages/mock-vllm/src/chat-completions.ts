@@ -1,0 +1,367 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ChatMessage, ChatTool } from '@vllm-tito/spec'
+import type { Generation, StopConditions } from './generation'
+import { chatLogprobEntry, makeLogprobs, type PositionLogprobs, promptLogprobs } from './logprobs'
+import {
+  beginGenerationCall,
+  type GenerationCall,
+  generateChoice,
+  type MockContext,
+  responseId,
+  sendEventStream,
+  sendJsonBody,
+} from './mock-context'
+import { type DeltaParts, OutputParser } from './output-parser'
+import { RequestFields } from './request-fields'
+import type { SeededRandom } from './seeded-random'
+import { badRequest, contextOverflowError, validationMessages, vllmError } from './vllm-errors'
+
+/** One choice after the engine and the parsers ran. */
+interface ChatChoice {
+  index: number
+  generation: Generation
+  /** `null` for the random policy: plain text, no markup to parse. */
+  parser: OutputParser | null
+  text: string
+  logprobs: PositionLogprobs[] | null
+}
+
+/** A validated chat request, with everything the response builders need. */
+interface ChatCall {
+  id: string
+  created: number
+  model: string
+  promptIds: number[]
+  choices: ChatChoice[]
+  stream: boolean
+  returnTokenIds: boolean
+  includeUsage: boolean
+  continuousUsage: boolean
+  logprobs: boolean
+  topLogprobs: number
+  tokensAsIds: boolean
+  toolsActive: boolean
+  namedToolChoice: boolean
+  /** `prompt_logprobs` of the request (non-streaming only), or undefined. */
+  promptLogprobs: number | undefined
+  random: SeededRandom
+}
+
+/** `POST /v1/chat/completions`. */
+export async function handleChatCompletions(
+  context: MockContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  body: Record<string, unknown>,
+): Promise<void> {
+  const fields = new RequestFields(body)
+  const stream = fields.optionalBoolean('stream') ?? false
+  const streamOptions = fields.optionalObject('stream_options')
+  const logprobs = fields.optionalBoolean('logprobs') ?? false
+  const topLogprobs = fields.optionalInteger('top_logprobs', 0)
+  const promptLogprobs = fields.optionalInteger('prompt_logprobs', -1)
+  if (!Array.isArray(body.messages))
+    throw badRequest('messages: Field required (a list of chat messages)', 'messages')
+  if (streamOptions && !stream) throw badRequest(validationMessages.streamOptionsWithoutStream)
+  if (stream && promptLogprobs !== undefined && promptLogprobs !== 0) {
+    throw badRequest(validationMessages.promptLogprobsWhileStreaming)
+  }
+  if (topLogprobs !== undefined && !logprobs) throw badRequest(validationMessages.topLogprobsWithoutLogprobs)
+  checkModel(context, body)
+
+  const tools = Array.isArray(body.tools) ? (body.tools as ChatTool[]) : undefined
+  const toolChoice = body.tool_choice ?? (tools && tools.length > 0 ? 'auto' : 'none')
+  if (tools && tools.length > 0 && toolChoice === 'auto' && !context.enableAutoToolChoice) {
+    throw badRequest(validationMessages.autoToolChoiceWithoutFlags)
+  }
+  const addGenerationPrompt = fields.optionalBoolean('add_generation_prompt') ?? true
+  const continueFinal = fields.optionalBoolean('continue_final_message') ?? false
+  if (addGenerationPrompt && continueFinal)
+    throw badRequest(validationMessages.bothGenerationPromptAndContinue)
+  const promptIds = renderPromptIds(context, body, { addGenerationPrompt, continueFinal, tools })
+
+  const maxTokens =
+    fields.optionalInteger('max_completion_tokens', 1) ?? fields.optionalInteger('max_tokens', 1)
+  const overflow = contextOverflowError(
+    context.contextOverflowWording,
+    context.maxModelLen,
+    promptIds.length,
+    maxTokens ?? null,
+  )
+  if (overflow) throw overflow
+  const n = fields.optionalInteger('n', 1) ?? 1
+  const conditions: StopConditions = {
+    maxTokens: maxTokens ?? context.maxModelLen - promptIds.length,
+    stop: fields.stopStrings(),
+    stopTokenIds: fields.stopTokenIds(),
+    keepSpecialTokens: fields.optionalBoolean('skip_special_tokens') === false,
+  }
+
+  const call = beginGenerationCall(context, request, response, body)
+  const toolsActive = Boolean(tools && tools.length > 0 && toolChoice !== 'none')
+  const choices = generateChoices(context, call, body, n, conditions, toolsActive, logprobs, topLogprobs ?? 0)
+  const chat: ChatCall = {
+    id: responseId(context, call, 'chatcmpl'),
+    created: Math.floor(Date.now() / 1000),
+    model: context.model,
+    promptIds,
+    choices,
+    stream,
+    returnTokenIds: context.profile.supportsTokenIds && body.return_token_ids === true,
+    includeUsage: streamOptions ? streamOptions.include_usage !== false : false,
+    continuousUsage: streamOptions?.continuous_usage_stats === true,
+    logprobs,
+    topLogprobs: topLogprobs ?? 0,
+    tokensAsIds: body.return_tokens_as_token_ids === true,
+    toolsActive,
+    namedToolChoice: typeof toolChoice === 'object' && toolChoice !== null,
+    promptLogprobs,
+    random: call.random,
+  }
+  if (stream) {
+    await sendEventStream(context, call, response, chat.id, chatStreamPayloads(context, chat))
+  } else {
+    await sendJsonBody(context, call, response, JSON.stringify(chatResponseBody(context, chat)))
+  }
+}
+
+/** 404 for a model name the server does not serve (vLLM accepts a missing `model`). */
+export function checkModel(context: MockContext, body: Record<string, unknown>): void {
+  const model = body.model
+  if (model !== undefined && model !== null && model !== context.model) {
+    throw vllmError(404, validationMessages.unknownModel(String(model)), 'model')
+  }
+}
+
+/** Renders the messages with the chat template exactly as the chat path and `/tokenize` do. */
+export function renderPromptIds(
+  context: MockContext,
+  body: Record<string, unknown>,
+  settings: { addGenerationPrompt: boolean; continueFinal: boolean; tools: ChatTool[] | undefined },
+): number[] {
+  const messages = body.messages as ChatMessage[]
+  const kwargs = body.chat_template_kwargs
+  let rendered: string
+  try {
+    rendered = context.tokenizer.renderChat(messages, {
+      tools: settings.tools,
+      addGenerationPrompt: settings.addGenerationPrompt,
+      chatTemplateKwargs:
+        typeof kwargs === 'object' && kwargs !== null ? (kwargs as Record<string, unknown>) : {},
+    })
+  } catch (error) {
+    throw badRequest(`Chat template could not be rendered: ${(error as Error).message}`)
+  }
+  if (settings.continueFinal) {
+    // continue the last message: drop the end-of-turn the template closed it with
+    rendered = rendered.replace(/<\|im_end\|>\n$/, '')
+  }
+  return context.tokenizer.encode(rendered)
+}
+
+function generateChoices(
+  context: MockContext,
+  call: GenerationCall,
+  body: Record<string, unknown>,
+  n: number,
+  conditions: StopConditions,
+  toolsActive: boolean,
+  logprobs: boolean,
+  topLogprobs: number,
+): ChatChoice[] {
+  const random = context.policy.isRandom
+  const text = random ? '' : context.policy.text({ body, requestIndex: call.requestIndex, endpoint: 'chat' })
+  const choices: ChatChoice[] = []
+  for (let index = 0; index < n; index += 1) {
+    const choiceRandom = call.random.fork(index)
+    const reply = random ? context.policy.randomReply(choiceRandom) : { kind: 'text' as const, text }
+    const generation = generateChoice(context, reply, conditions, choiceRandom)
+    const outputText = generation.texts.join('')
+    const parser = random
+      ? null
+      : new OutputParser(outputText, {
+          reasoning: context.reasoningParser,
+          tools: toolsActive,
+          makeToolCallId: () => `chatcmpl-tool-${choiceRandom.hex(context.profile.idHexLength)}`,
+        })
+    choices.push({
+      index,
+      generation,
+      parser,
+      text: outputText,
+      logprobs: logprobs ? makeLogprobs(generation.ids, Math.max(0, topLogprobs - 1), choiceRandom) : null,
+    })
+  }
+  return choices
+}
+
+function finishReason(context: MockContext, chat: ChatCall, choice: ChatChoice): string {
+  const engine = choice.generation.finishReason
+  if (!chat.toolsActive || !choice.parser?.sawToolCall) return engine
+  if (chat.stream) {
+    if (context.profile.toolCallsFinishOnLength) return 'tool_calls'
+    return engine === 'stop' && !chat.namedToolChoice ? 'tool_calls' : engine
+  }
+  return engine === 'stop' ? 'tool_calls' : engine
+}
+
+function usageOf(chat: ChatCall, completionTokens: number, withDetails: boolean): Record<string, unknown> {
+  const usage: Record<string, unknown> = {
+    prompt_tokens: chat.promptIds.length,
+    total_tokens: chat.promptIds.length + completionTokens,
+    completion_tokens: completionTokens,
+  }
+  if (withDetails) usage.prompt_tokens_details = null
+  return usage
+}
+
+function chatResponseBody(context: MockContext, chat: ChatCall): Record<string, unknown> {
+  const profile = context.profile
+  let completionTokens = 0
+  const choices = chat.choices.map((choice) => {
+    completionTokens += choice.generation.ids.length
+    const parsed = choice.parser?.message() ?? { reasoning: null, content: choice.text, toolCalls: [] }
+    const message: Record<string, unknown> = {
+      role: 'assistant',
+      content: parsed.content,
+      refusal: null,
+      annotations: null,
+      audio: null,
+      function_call: null,
+    }
+    const toolCalls = parsed.toolCalls.map((toolCall) => ({
+      id: toolCall.id,
+      type: 'function',
+      function: { name: toolCall.name, arguments: toolCall.arguments },
+    }))
+    if (toolCalls.length > 0 || profile.keepsEmptyToolCalls) message.tool_calls = toolCalls
+    message[profile.reasoningKey] = parsed.reasoning
+    const result: Record<string, unknown> = {
+      index: choice.index,
+      message,
+      logprobs: choice.logprobs ? { content: chatLogprobContent(context, chat, choice.logprobs) } : null,
+      finish_reason: finishReason(context, chat, choice),
+      stop_reason: choice.generation.stopReason,
+    }
+    if (profile.supportsTokenIds) result.token_ids = chat.returnTokenIds ? choice.generation.ids : null
+    return result
+  })
+  const body: Record<string, unknown> = {
+    id: chat.id,
+    object: 'chat.completion',
+    created: chat.created,
+    model: chat.model,
+    choices,
+    service_tier: null,
+    system_fingerprint: null,
+    usage: usageOf(chat, completionTokens, true),
+    prompt_logprobs:
+      chat.promptLogprobs === undefined
+        ? null
+        : promptLogprobs(
+            chat.promptIds,
+            Math.max(0, chat.promptLogprobs),
+            chat.random.fork(-1),
+            context.tokenizer,
+          ),
+  }
+  if (profile.supportsTokenIds) body.prompt_token_ids = chat.returnTokenIds ? chat.promptIds : null
+  if (profile.hasPromptText) body.prompt_text = null
+  body.kv_transfer_params = null
+  return body
+}
+
+function chatLogprobContent(
+  context: MockContext,
+  chat: ChatCall,
+  positions: PositionLogprobs[],
+): Record<string, unknown>[] {
+  return positions.map((position) =>
+    chatLogprobEntry(position, chat.topLogprobs, chat.tokensAsIds, context.tokenizer),
+  )
+}
+
+function deltaJson(parts: DeltaParts, reasoningKey: string): string {
+  let json = '{'
+  let separator = ''
+  if (parts.content !== undefined) {
+    json += `"content":${JSON.stringify(parts.content)}`
+    separator = ','
+  }
+  if (parts.reasoning !== undefined) {
+    json += `${separator}"${reasoningKey}":${JSON.stringify(parts.reasoning)}`
+    separator = ','
+  }
+  if (parts.toolCalls !== undefined) json += `${separator}"tool_calls":${JSON.stringify(parts.toolCalls)}`
+  return `${json}}`
+}
+
+/** The chat stream's `data:` payloads (compact JSON), built lazily chunk by chunk. */
+function* chatStreamPayloads(context: MockContext, chat: ChatCall): Generator<string> {
+  const profile = context.profile
+  const head = `{"id":${JSON.stringify(chat.id)},"object":"chat.completion.chunk","created":${chat.created},"model":${JSON.stringify(chat.model)},"choices":[`
+  const idsJson = (ids: readonly number[]) => (chat.returnTokenIds ? `[${ids.join(',')}]` : 'null')
+  const usageTail = (completionTokens: number) =>
+    chat.continuousUsage ? `,"usage":${JSON.stringify(usageOf(chat, completionTokens, false))}` : ''
+  const parserActive = context.reasoningParser || chat.toolsActive
+  const emptyFinishDelta = profile.sendsSwallowedSteps && parserActive ? '{}' : '{"content":""}'
+  const sendSwallowed = profile.sendsSwallowedSteps && (chat.returnTokenIds || chat.logprobs)
+
+  for (const choice of chat.choices) {
+    let tail = `]${usageTail(0)}`
+    if (profile.supportsTokenIds)
+      tail += `,"prompt_token_ids":${chat.returnTokenIds ? `[${chat.promptIds.join(',')}]` : 'null'}`
+    if (profile.hasPromptText) tail += ',"prompt_text":null'
+    yield `${head}{"index":${choice.index},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}${tail}}`
+  }
+
+  const step = context.tokensPerChunk
+  const cursors = chat.choices.map(() => ({ token: 0, offset: 0 }))
+  let remaining = chat.choices.filter((choice) => choice.generation.ids.length > 0).length
+  while (remaining > 0) {
+    for (const choice of chat.choices) {
+      const cursor = cursors[choice.index]!
+      const ids = choice.generation.ids
+      if (cursor.token >= ids.length) continue
+      const start = cursor.token
+      const end = Math.min(ids.length, start + step)
+      let stepText = ''
+      for (let index = start; index < end; index += 1) stepText += choice.generation.texts[index]
+      const from = cursor.offset
+      const to = from + stepText.length
+      cursor.token = end
+      cursor.offset = to
+      const finished = end >= ids.length
+      if (finished) remaining -= 1
+      const stepIds = ids.slice(start, end)
+      const parts = choice.parser ? choice.parser.step(from, to, finished) : { content: stepText }
+      const logprobs = choice.logprobs
+        ? `{"content":${JSON.stringify(chatLogprobContent(context, chat, choice.logprobs.slice(start, end)))}}`
+        : 'null'
+      const idsField = profile.supportsTokenIds ? `,"token_ids":${idsJson(stepIds)}` : ''
+      if (finished) {
+        const delta = parts ? deltaJson(parts, profile.reasoningKey) : emptyFinishDelta
+        const stopReason = JSON.stringify(choice.generation.stopReason)
+        let tail = `]${usageTail(end)}`
+        if (profile.streamSystemFingerprint && !chat.includeUsage) {
+          tail += `,"system_fingerprint":"${profile.streamSystemFingerprint}"`
+        }
+        const reason = finishReason(context, chat, choice)
+        yield `${head}{"index":${choice.index},"delta":${delta},"logprobs":${logprobs},"finish_reason":"${reason}","stop_reason":${stopReason}${idsField}}${tail}}`
+      } else if (parts) {
+        yield `${head}{"index":${choice.index},"delta":${deltaJson(parts, profile.reasoningKey)},"logprobs":${logprobs},"finish_reason":null${idsField}}]${usageTail(end)}}`
+      } else if (sendSwallowed) {
+        const logprobsField = chat.logprobs ? `,"logprobs":${logprobs}` : ''
+        yield `${head}{"index":${choice.index},"delta":{}${logprobsField},"finish_reason":null${idsField}}]${usageTail(end)}}`
+      }
+    }
+  }
+
+  if (chat.includeUsage) {
+    const completionTokens = chat.choices.reduce((sum, choice) => sum + choice.generation.ids.length, 0)
+    let usageChunk = `{"id":${JSON.stringify(chat.id)},"object":"chat.completion.chunk","created":${chat.created},"model":${JSON.stringify(chat.model)},"choices":[],"usage":${JSON.stringify(usageOf(chat, completionTokens, false))}`
+    if (profile.streamSystemFingerprint)
+      usageChunk += `,"system_fingerprint":"${profile.streamSystemFingerprint}"`
+    yield `${usageChunk}}`
+  }
+}

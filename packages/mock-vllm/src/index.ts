@@ -1,0 +1,15 @@
+export type {
+  ContextOverflowWording,
+  MockFault,
+  MockFaultCondition,
+  MockPacing,
+  MockPolicy,
+  MockReplyFunction,
+  MockReplyRequest,
+  MockRequestLog,
+  MockVllmMode,
+  MockVllmOptions,
+  MockVllmServer,
+} from './mock-vllm-options'
+export { type ChatRenderOptions, loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3-tokenizer'
+export { startMockVllm } from './start-mock-vllm'

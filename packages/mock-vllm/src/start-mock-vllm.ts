@@ -1,0 +1,222 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { handleChatCompletions } from './chat-completions'
+import { handleCompletions } from './completions'
+import { validateFault } from './faults'
+import type { MockContext } from './mock-context'
+import { sendError } from './mock-context'
+import type { MockRequestLog, MockVllmOptions, MockVllmServer } from './mock-vllm-options'
+import { loadQwen3Tokenizer } from './qwen3-tokenizer'
+import { ReplyPolicy } from './reply-policy'
+import { detokenizeBody, modelsBody, tokenizeBody } from './utility-endpoints'
+import { versionProfile } from './version-profile'
+import { badRequest, VllmHttpError, vllmError } from './vllm-errors'
+
+/** Largest request body accepted (a long conversation fits easily). */
+const MAX_BODY_BYTES = 64 * 1024 * 1024
+
+const modes = ['current', 'legacy-0.10', 'pre-0.10.2'] as const
+const wordings = ['newest', 'v0.16', 'v0.10', 'legacy'] as const
+
+/**
+ * Starts a mock vLLM server (OpenAI-compatible routes, `/tokenize`, `/detokenize`, `/health`, `/version`,
+ * `/v1/models`) with the real Qwen3 tokenizer. Resolves once it listens. Invalid options reject with a
+ * TypeError naming the option.
+ */
+export async function startMockVllm(options: MockVllmOptions = {}): Promise<MockVllmServer> {
+  const mode = options.mode ?? 'current'
+  if (!modes.includes(mode))
+    throw new TypeError(`mock-vllm mode must be one of ${modes.join(', ')}, got ${mode}`)
+  const wording = options.contextOverflowWording ?? 'newest'
+  if (!wordings.includes(wording)) {
+    throw new TypeError(
+      `mock-vllm contextOverflowWording must be one of ${wordings.join(', ')}, got ${wording}`,
+    )
+  }
+  const maxModelLen = options.maxModelLen ?? 40_960
+  if (!Number.isInteger(maxModelLen) || maxModelLen < 1) {
+    throw new TypeError(`mock-vllm maxModelLen must be a positive integer, got ${maxModelLen}`)
+  }
+  const rate = options.nonCanonicalRate ?? 0
+  if (!(rate >= 0 && rate <= 1))
+    throw new TypeError(`mock-vllm nonCanonicalRate must be within 0..1, got ${rate}`)
+  const tokensPerChunk = options.pacing?.tokensPerChunk ?? 1
+  if (!Number.isInteger(tokensPerChunk) || tokensPerChunk < 1) {
+    throw new TypeError(`mock-vllm pacing.tokensPerChunk must be a positive integer, got ${tokensPerChunk}`)
+  }
+  const faults = (options.faults ?? []).map((fault, index) =>
+    validateFault(fault, `mock-vllm faults[${index}]`),
+  )
+  const tokenizer = await loadQwen3Tokenizer()
+  const closing = new AbortController()
+  let requestCounter = 0
+  const context: MockContext = {
+    tokenizer,
+    model: options.model ?? 'Qwen/Qwen3-8B',
+    maxModelLen,
+    mode,
+    profile: versionProfile(mode),
+    policy: new ReplyPolicy(options.policy ?? 'demo', tokenizer),
+    nonCanonicalRate: rate,
+    seed: options.seed ?? 1,
+    tokensPerChunk,
+    firstTokenDelayMs: options.pacing?.firstTokenDelayMs ?? 0,
+    interChunkDelayMs: options.pacing?.interChunkDelayMs ?? 0,
+    faults,
+    contextOverflowWording: wording,
+    enableAutoToolChoice: options.enableAutoToolChoice ?? true,
+    reasoningParser: options.reasoningParser ?? true,
+    nextRequestIndex: () => requestCounter++,
+    closing: closing.signal,
+  }
+  const requests: MockRequestLog[] = []
+  const startedAt = Math.floor(Date.now() / 1000)
+  const sockets = new Set<Socket>()
+  const server = createServer((request, response) => {
+    handle(context, requests, startedAt, request, response).catch((error: unknown) => {
+      sendError(response, vllmError(500, `mock-vllm internal error: ${(error as Error)?.message ?? error}`))
+    })
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  let closed: Promise<void> | undefined
+  return {
+    baseUrl: `http://${host}:${address.port}`,
+    requests,
+    tokenizer,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        closing.abort()
+        server.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      })
+      return closed
+    },
+  }
+}
+
+async function handle(
+  context: MockContext,
+  requests: MockRequestLog[],
+  startedAt: number,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0]!
+  const method = request.method ?? 'GET'
+  const raw = await readBody(request)
+  let body: unknown = null
+  let parseError: string | undefined
+  if (raw.length > 0) {
+    try {
+      body = JSON.parse(raw)
+    } catch (error) {
+      parseError = (error as Error).message
+    }
+  }
+  requests.push({ method, path, body, headers: { ...request.headers } })
+  try {
+    const route = routes[path]
+    if (!route) {
+      sendJson(response, 404, { detail: 'Not Found' })
+      return
+    }
+    if (route.method !== method) {
+      sendJson(response, 405, { detail: 'Method Not Allowed' })
+      return
+    }
+    if (route.method === 'GET') {
+      await route.handle(context, {}, request, response, startedAt)
+      return
+    }
+    if (parseError !== undefined) throw badRequest(`JSON decode error: ${parseError}`)
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw badRequest('The request body must be a JSON object.')
+    }
+    await route.handle(context, body as Record<string, unknown>, request, response, startedAt)
+  } catch (error) {
+    if (error instanceof VllmHttpError) sendError(response, error)
+    else throw error
+  }
+}
+
+interface Route {
+  method: 'GET' | 'POST'
+  handle(
+    context: MockContext,
+    body: Record<string, unknown>,
+    request: IncomingMessage,
+    response: ServerResponse,
+    startedAt: number,
+  ): Promise<void> | void
+}
+
+const routes: Record<string, Route> = {
+  '/v1/chat/completions': {
+    method: 'POST',
+    handle: (context, body, request, response) => handleChatCompletions(context, request, response, body),
+  },
+  '/v1/completions': {
+    method: 'POST',
+    handle: (context, body, request, response) => handleCompletions(context, request, response, body),
+  },
+  '/tokenize': {
+    method: 'POST',
+    handle: (context, body, _request, response) => sendJson(response, 200, tokenizeBody(context, body)),
+  },
+  '/detokenize': {
+    method: 'POST',
+    handle: (context, body, _request, response) => sendJson(response, 200, detokenizeBody(context, body)),
+  },
+  '/health': {
+    method: 'GET',
+    handle: (_context, _body, _request, response) => {
+      response.writeHead(200, { 'content-length': '0' })
+      response.end()
+    },
+  },
+  '/version': {
+    method: 'GET',
+    handle: (context, _body, _request, response) =>
+      sendJson(response, 200, { version: context.profile.version }),
+  },
+  '/v1/models': {
+    method: 'GET',
+    handle: (context, _body, _request, response, startedAt) =>
+      sendJson(response, 200, modelsBody(context, startedAt)),
+  },
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' })
+  response.end(JSON.stringify(body))
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes`))
+        request.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    request.on('error', reject)
+  })
+}
