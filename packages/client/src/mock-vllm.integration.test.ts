@@ -187,6 +187,23 @@ describe('older vLLM generations', () => {
     expect((error as TokenIdsMismatchError).records[0]!.tokenIds).toEqual(record!.tokenIds)
   })
 
+  it('legacy-0.10 reports tool_calls on a max_tokens cut although ids were dropped: the record says length', async () => {
+    const server = await serve({ mode: 'legacy-0.10' })
+    const [record] = await clientFor(server)
+      .chat.stream({ ...toolRequest, max_tokens: 30 })
+      .final()
+    expect(record!.usage!.completionTokens).toBe(30)
+    expect(record!.tokenIds!.length).toBeLessThan(30)
+    expect(record!.toolCalls.map((call) => call.arguments)).toEqual(['{"a": 2,'])
+    expect(record!.finishReason).toBe('length')
+    // without ids (strands-vllm's default) usage alone tells the cut
+    const [withoutIds] = await clientFor(server)
+      .chat.stream({ ...toolRequest, max_tokens: 30, return_token_ids: false })
+      .final()
+    expect(withoutIds!.tokenIds).toBeNull()
+    expect(withoutIds!.finishReason).toBe('length')
+  })
+
   it('pre-0.10.2 sends no ids: flagged unavailable, or TokenIdsUnavailableError with requireTokenIds', async () => {
     const server = await serve({ mode: 'pre-0.10.2' })
     const [record] = await clientFor(server).chat.stream(toolRequest).final()

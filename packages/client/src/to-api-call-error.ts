@@ -50,7 +50,7 @@ export function readRetryAfterSeconds(headers: Headers | undefined, now = Date.n
  * {@link APICallError} or {@link ContextOverflowError}. Reads both vLLM body forms: nested
  * `{"error": {…}}` (≥ v0.10.1) and flat `{"object": "error", …}` (≤ v0.10.0).
  */
-export function toApiCallError(error: unknown, site: CallSite): APICallError {
+export function toApiCallError(error: unknown, site: CallSite, rawBody?: string): APICallError {
   if (APICallError.isInstance(error)) return error
   if (error instanceof APIConnectionTimeoutError) {
     return new APICallError({
@@ -69,7 +69,21 @@ export function toApiCallError(error: unknown, site: CallSite): APICallError {
       cause: error,
     })
   }
+  if (error instanceof APIError && typeof error.status === 'number' && rawBody !== undefined) {
+    const info = readErrorInfo(parseJson(rawBody))
+    return fromStatus({
+      statusCode: error.status,
+      serverMessage: info?.message ?? (rawBody === '' ? '(no body)' : rawBody),
+      errorType: info?.errorType,
+      param: info?.param,
+      responseBody: rawBody === '' ? undefined : rawBody,
+      retryAfterSeconds: readRetryAfterSeconds(error.headers),
+      site,
+      cause: error,
+    })
+  }
   if (error instanceof APIError && typeof error.status === 'number') {
+    // no raw text (an error built outside the transport): read what the SDK parsed
     const body: unknown = error.error
     const info = body === undefined || body === null ? null : readErrorInfo({ error: body })
     const statusPrefix = `${error.status} `
@@ -131,6 +145,14 @@ export function fromStatus(details: {
     return new ContextOverflowError(options)
   }
   return new APICallError(options)
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
 }
 
 function describeCause(cause: Error): string {

@@ -129,6 +129,24 @@ describe('TokenAccumulator', () => {
     expect(record!.verification.status).toBe('verified')
   })
 
+  it('logprobs of a chunk without token_ids, in a response that has ids, are never counted as aligned', () => {
+    const entry = (logprob: number) => ({ content: [{ token: 'a', logprob, top_logprobs: [] }] })
+    // before the first ids (e.g. a proxy that strips token_ids from some chunks) and after them
+    for (const order of ['before', 'after'] as const) {
+      const accumulator = new TokenAccumulator(settings({ logprobsRequested: true }))
+      const withIds = chunk({ delta: { content: 'x' }, token_ids: [1], logprobs: entry(-1) })
+      const withoutIds = chunk({ delta: { content: 'y' }, logprobs: entry(-2) })
+      accumulator.apply(chunk({ delta: { role: 'assistant', content: '' } }, { prompt_token_ids: [9] }), null)
+      for (const next of order === 'before' ? [withoutIds, withIds] : [withIds, withoutIds]) {
+        accumulator.apply(next, null)
+      }
+      accumulator.apply(usage(1, 1), null)
+      const [record] = accumulator.records(timing, true)
+      expect(record!.tokenIds).toEqual([1])
+      expect(record!.logprobs).toBeNull()
+    }
+  })
+
   it('token_id:N logprob tokens that disagree with the ids make the record a mismatch', () => {
     const accumulator = new TokenAccumulator(settings({ logprobsRequested: true, tokensAsTokenIds: true }))
     accumulator.apply(
@@ -189,6 +207,47 @@ describe('TokenAccumulator', () => {
     )
     whole.apply(chunk({ delta: {}, finish_reason: 'tool_calls', token_ids: [3] }), null)
     expect(whole.records(timing, true)[0]!.finishReason).toBe('tool_calls')
+  })
+
+  it("vLLM 0.10.2's tool_calls on length is also caught when ids were dropped or not requested, from usage", () => {
+    // v0.10.2–0.11 both dropped parser-swallowed ids and reported tool_calls on a max_tokens cut: the ids
+    // alone undercount what the engine generated, usage.completion_tokens does not
+    for (const ids of [
+      [[1], [2]],
+      [null, null],
+    ] as const) {
+      const events: TokenStreamEvent[] = []
+      const accumulator = new TokenAccumulator(settings({ maxTokens: 5 }))
+      accumulator.apply(
+        chunk(
+          {
+            delta: {
+              tool_calls: [
+                { index: 0, id: 't', type: 'function', function: { name: 'f', arguments: '{"a": ' } },
+              ],
+            },
+            token_ids: ids[0],
+          },
+          { prompt_token_ids: ids[0] === null ? null : [9] },
+        ),
+        events,
+      )
+      accumulator.apply(
+        chunk({ delta: {}, finish_reason: 'tool_calls', stop_reason: null, token_ids: ids[1] }),
+        events,
+      )
+      accumulator.apply(usage(1, 5), events)
+      expect(accumulator.records(timing, true)[0]!.finishReason).toBe('length')
+    }
+    // fewer generated tokens than max_tokens: the server's tool_calls stands
+    const short = new TokenAccumulator(settings({ maxTokens: 5 }))
+    short.apply(
+      chunk({ delta: { tool_calls: [{ index: 0, function: { name: 'f', arguments: '{"a": ' } }] } }),
+      null,
+    )
+    short.apply(chunk({ delta: {}, finish_reason: 'tool_calls' }), null)
+    short.apply(usage(1, 4), null)
+    expect(short.records(timing, true)[0]!.finishReason).toBe('tool_calls')
   })
 
   it('continuous_usage_stats: the last cumulative usage wins and each one is an event', () => {

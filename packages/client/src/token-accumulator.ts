@@ -310,7 +310,7 @@ export class TokenAccumulator {
     if (typeof finishReason !== 'string') return
     const stopReason = choice.stop_reason
     state.stopReason = typeof stopReason === 'number' || typeof stopReason === 'string' ? stopReason : null
-    state.finishReason = this.#correctFinishReason(state, finishReason)
+    state.finishReason = this.#correctFinishReason(state, finishReason, state.tokenIds?.length ?? null)
     if (events !== null) {
       events.push({
         type: 'choice-end',
@@ -322,12 +322,15 @@ export class TokenAccumulator {
   }
 
   /**
-   * vLLM 0.10.2 reported `tool_calls` even when the engine stopped on `length`. When the choice holds exactly
-   * `max_tokens` ids and its last call's arguments are cut-off JSON, the call was truncated: say `length`.
+   * vLLM 0.10.2 reported `tool_calls` even when the engine stopped on `length`. When the choice generated
+   * exactly `max_tokens` tokens and its last call's arguments are cut-off JSON, the call was truncated: say
+   * `length`. `generated` is the choice's id count at the finish chunk (for the `choice-end` event) and, once
+   * `usage` arrived, `usage.completion_tokens` of a single-choice response (for the record): the same vLLM
+   * versions dropped parser-swallowed ids, and ids may not be requested at all, so the ids alone undercount.
    */
-  #correctFinishReason(state: ChoiceState, finishReason: string): FinishReason {
+  #correctFinishReason(state: ChoiceState, finishReason: string, generated: number | null): FinishReason {
     const maxTokens = this.#settings.maxTokens
-    if (finishReason !== 'tool_calls' || maxTokens === null || state.tokenIds?.length !== maxTokens) {
+    if (finishReason !== 'tool_calls' || maxTokens === null || generated !== maxTokens) {
       return finishReason
     }
     const lastCall = state.toolCalls[state.toolCalls.length - 1]
@@ -380,7 +383,16 @@ export class TokenAccumulator {
     }
     const promptIdsCount =
       settings.kind === 'chat' ? (this.#promptTokenIds?.length ?? null) : this.#batchPromptCount(states)
+    // usage counts every choice together, so it tells one choice's generated tokens only when there is one
+    const singleChoiceGenerated =
+      states.length === 1 && settings.choicesPerPrompt === 1 && this.#usage !== null
+        ? this.#usage.completionTokens
+        : null
     return states.map((state) => {
+      const finishReason =
+        state.finishReason === null || singleChoiceGenerated === null
+          ? state.finishReason
+          : this.#correctFinishReason(state, state.finishReason, singleChoiceGenerated)
       const promptTokenIds = settings.kind === 'chat' ? this.#promptTokenIds : state.promptTokenIds
       const verification = verifyTokenIds({
         promptIds: promptTokenIds?.length ?? null,
@@ -394,7 +406,12 @@ export class TokenAccumulator {
         streaming: settings.streaming,
         logprobDisagreements: state.logprobDisagreements,
       })
-      const aligned = settings.logprobsRequested && !state.logprobsMisaligned
+      // logprobs of chunks that carried no ids (a proxy stripping `token_ids`) cannot be placed: the lengths
+      // then differ, and a shifted list must never pass for an aligned one
+      const aligned =
+        settings.logprobsRequested &&
+        !state.logprobsMisaligned &&
+        (state.tokenIds === null || state.tokenIds.length === (state.logprobs?.length ?? 0))
       return {
         schemaVersion: TOKEN_RECORD_SCHEMA_VERSION,
         kind: settings.kind,
@@ -405,7 +422,7 @@ export class TokenAccumulator {
         tokenIds: state.tokenIds,
         logprobs: aligned ? state.logprobs : null,
         topLogprobs: aligned && settings.topLogprobsRequested ? state.topLogprobs : null,
-        finishReason: state.finishReason,
+        finishReason,
         stopReason: state.stopReason,
         usage: this.#usage === null ? null : { ...this.#usage },
         verification,

@@ -188,6 +188,25 @@ describe('errors and retries', () => {
     expect(error.responseBody).toBe(flat)
   })
 
+  it('reads error bodies itself, keeping the raw text, whatever the openai SDK version makes of them', async () => {
+    // openai 6 drops a flat body (no `error` key) and openai 7 re-serialises it; the client reads the text
+    const flat = `{"object": "error", "message": "${overflowWordings[0]}", "type": "BadRequestError", "param": null, "code": 400}`
+    const nested =
+      '{"error": {"message": "bad top_k", "type": "BadRequestError", "param": "top_k", "code": 400}}'
+    const { client } = clientWith([
+      { status: 400, text: flat },
+      { status: 400, text: nested },
+    ])
+    const overflow = (await rejection(client.chat.stream(request).final())) as ContextOverflowError
+    expect(ContextOverflowError.isInstance(overflow)).toBe(true)
+    expect(overflow.responseBody).toBe(flat)
+    expect(overflow.errorType).toBe('BadRequestError')
+    const plain = (await rejection(client.chat.create(request))) as APICallError
+    expect(plain.responseBody).toBe(nested)
+    expect(plain.param).toBe('top_k')
+    expect(plain.message).toBe('vLLM /v1/chat/completions returned HTTP 400 BadRequestError: bad top_k')
+  })
+
   it('keeps other 400s and 404s as plain, non-retryable APICallErrors', async () => {
     const notFound = JSON.stringify({
       error: { message: 'The model `nope` does not exist.', type: 'NotFoundError', param: null, code: 404 },

@@ -50,6 +50,9 @@ export class VLLMTransport {
   readonly #openai: OpenAI
   readonly #settings: TransportSettings
 
+  /** Raw text of each error response, keyed by the `Headers` object the SDK's `APIError` keeps. */
+  readonly #errorBodies = new WeakMap<Headers, string>()
+
   constructor(settings: TransportSettings) {
     this.#settings = settings
     this.#openai = new OpenAI({
@@ -57,7 +60,7 @@ export class VLLMTransport {
       baseURL: `${settings.root}/v1`,
       timeout: settings.timeoutMs,
       maxRetries: 0,
-      fetch: settings.fetch,
+      fetch: this.#fetchKeepingErrorBodies(settings.fetch),
       defaultHeaders: settings.defaultHeaders,
       logLevel: 'off',
     })
@@ -83,13 +86,40 @@ export class VLLMTransport {
         return { response, startedAt, firstByteAt: Date.now() }
       } catch (error) {
         if (request.signal?.aborted || isAbortError(error)) throw abortReason(request.signal, error)
-        const mapped = toApiCallError(error, this.site(request.path))
+        const mapped = toApiCallError(error, this.site(request.path), this.#errorBodyOf(error))
         const delayMs = attempt <= maxRetries ? retryDelayMs(mapped, attempt) : null
         if (delayMs === null) throw mapped
         notify(() => observer.onRetry({ path: request.path, attempt, delayMs, error: mapped }))
         await sleep(delayMs, request.signal)
       }
     }
+  }
+
+  /**
+   * The `fetch` handed to the SDK: it reads an error response's body itself and hands the SDK a copy. The
+   * SDK's own reading depends on its version (openai 6 loses vLLM's flat `{"object": "error", …}` body, openai
+   * 7 re-serialises it), while the error needs the raw text and both vLLM body forms.
+   */
+  #fetchKeepingErrorBodies(custom: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
+    return async (input, init) => {
+      // looked up per call, so a global fetch replaced after the client was built is still used
+      const response = await (custom ?? globalThis.fetch)(input, init)
+      if (response.status < 400) return response
+      // error bodies are small; a body that fails to arrive reads as empty, as the SDK would treat it
+      const text = await response.text().catch(() => '')
+      const copy = new Response(text, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      })
+      this.#errorBodies.set(copy.headers, text)
+      return copy
+    }
+  }
+
+  #errorBodyOf(error: unknown): string | undefined {
+    if (!(error instanceof OpenAI.APIError) || !(error.headers instanceof Headers)) return undefined
+    return this.#errorBodies.get(error.headers)
   }
 
   #attempt(request: TransportRequest): Promise<Response> {

@@ -119,7 +119,9 @@ export async function* mapTokenStream(
     }
     yield { type: 'modelContentBlockStopEvent' }
   }
-  const reason = finishReason ?? record.finishReason
+  // the record's reason is final: it can only be corrected once usage arrived (vLLM 0.10.2's tool_calls on a
+  // max_tokens cut), after the choice-end event
+  const reason = record.finishReason ?? finishReason
   yield {
     type: 'modelMessageStopEvent',
     stopReason: toStopReason(reason, calls.length > 0),

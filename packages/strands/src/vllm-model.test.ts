@@ -1,3 +1,4 @@
+import { inspect } from 'node:util'
 import {
   ContextWindowOverflowError,
   MaxTokensError,
@@ -169,6 +170,19 @@ describe('VLLMModel.stream', () => {
     expect(partial.metadata?.custom?.vllm).toEqual(toResponseFields(record))
   })
 
+  it("takes the stop reason from the final record, which corrects vLLM 0.10.2's tool_calls on length", async () => {
+    // the choice-end event says tool_calls (the ids were dropped, so only usage showed the max_tokens cut)
+    const { events } = replyEvents({
+      toolCalls: [{ id: 'call-1', name: 'add', fragments: ['{"a": 2,'] }],
+      record: { finishReason: 'length' },
+    })
+    const { model } = modelWith([{ events }])
+    const stop = (await collect(model.stream([userMessage]))).find(
+      (event) => event.type === 'modelMessageStopEvent',
+    )
+    expect(stop).toMatchObject({ stopReason: 'maxTokens' })
+  })
+
   it('reports finish_reason error after the stop event, then fails the call', async () => {
     const { events } = replyEvents({ text: ['par'], finishReason: 'error' })
     const { model } = modelWith([{ events }])
@@ -302,5 +316,14 @@ describe('VLLMModel config', () => {
       temperature: 0.5,
     })
     expect(model.modelId).toBe('m')
+  })
+
+  it('never shows the API key in util.inspect, JSON.stringify or the enumerable properties', () => {
+    const secret = 'sk-live-DO-NOT-LEAK-4242'
+    const model = new VLLMModel({ modelId: 'm', baseUrl: 'http://127.0.0.1:1/v1', apiKey: secret })
+    model.updateConfig({ baseUrl: 'http://127.0.0.1:2/v1' })
+    expect(inspect(model, { depth: 10, showHidden: true })).not.toContain(secret)
+    expect(JSON.stringify(model)).not.toContain(secret)
+    expect(Object.values(model).map(String).join(' ')).not.toContain(secret)
   })
 })

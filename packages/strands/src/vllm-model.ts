@@ -40,7 +40,8 @@ type StreamAggregatedResult =
 export class VLLMModel extends Model<VLLMModelConfig> {
   private config: VLLMModelConfig & { modelId: string }
   private client: TokenStreamingClient
-  private readonly apiKey: string
+  /** An ES private field, not a TS `private` one: those show in `util.inspect` and `JSON.stringify`. */
+  readonly #apiKey: string
   private readonly ownsClient: boolean
 
   /**
@@ -51,7 +52,7 @@ export class VLLMModel extends Model<VLLMModelConfig> {
     super()
     const { apiKey = 'EMPTY', client, ...config } = options
     this.config = validateConfig(config, client !== undefined)
-    this.apiKey = apiKey
+    this.#apiKey = apiKey
     this.ownsClient = client === undefined
     this.client = client ?? createDefaultClient(this.config, apiKey)
   }
@@ -61,7 +62,7 @@ export class VLLMModel extends Model<VLLMModelConfig> {
     const previousBaseUrl = this.config.baseUrl
     this.config = validateConfig({ ...this.config, ...modelConfig }, !this.ownsClient)
     if (this.ownsClient && this.config.baseUrl !== previousBaseUrl) {
-      this.client = createDefaultClient(this.config, this.apiKey)
+      this.client = createDefaultClient(this.config, this.#apiKey)
     }
   }
 

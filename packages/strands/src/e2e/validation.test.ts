@@ -44,7 +44,8 @@ const toolCall = (name: string, argumentsJson: string) =>
 /** the tool messages of the `index`-th chat request the mock received */
 function toolMessages(mock: MockVllmServer, index: number): ChatMessage[] {
   const request = mock.requests.filter((entry) => entry.path === '/v1/chat/completions')[index]
-  const messages = (request?.body as { messages: ChatMessage[] }).messages
+  if (request === undefined) throw new Error(`the mock received no chat request #${index}`)
+  const messages = (request.body as { messages: ChatMessage[] }).messages
   return messages.filter((message) => message.role === 'tool')
 }
 

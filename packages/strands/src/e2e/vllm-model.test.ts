@@ -244,6 +244,27 @@ describe('VLLMModel in an Agent against mock-vllm', () => {
     expect(chatRequestBody(mock, 0).max_tokens).toBe(4)
   })
 
+  it("turns vLLM 0.10.2's tool_calls finish on a max_tokens cut into MaxTokensError, not a tool run", async () => {
+    const mock = await startServer({
+      mode: 'legacy-0.10',
+      policy: {
+        script: ['<tool_call>\n{"name": "calculator", "arguments": {"expression": "12+30"}}\n</tool_call>'],
+      },
+    })
+    // strands-vllm's default (no ids): only usage shows the engine stopped on max_tokens
+    const model = new VLLMModel({ baseUrl: `${mock.baseUrl}/v1`, modelId: MODEL_ID, maxTokens: 14 })
+    const { agent, records } = rolloutAgent(model, { withTools: true })
+    calculatorCalls.length = 0
+    const error = await agent.invoke('What is 12+30?').catch((caught: unknown) => caught)
+
+    expect(error).toBeInstanceOf(MaxTokensError)
+    expect(records).toHaveLength(1)
+    expect(records[0]!.usage!.completionTokens).toBe(14)
+    expect(records[0]!.toolCalls[0]!.arguments).toBe('{"expression":')
+    expect(records[0]!.finishReason).toBe('length')
+    expect(calculatorCalls).toEqual([])
+  })
+
   it('maps HTTP 429 to ModelThrottledError', async () => {
     const mock = await startServer({ faults: [{ kind: 'http-status', status: 429, retryAfterSeconds: 0 }] })
     const { agent, records } = rolloutAgent(modelFor(mock))
