@@ -11,6 +11,7 @@ import {
   sendEventStream,
   sendJsonBody,
 } from './mock-context'
+import type { ToolStreamQuirk } from './mock-vllm-options'
 import { type DeltaParts, OutputParser } from './output-parser'
 import { RequestFields } from './request-fields'
 import type { SeededRandom } from './seeded-random'
@@ -99,7 +100,15 @@ export async function handleChatCompletions(
 
   const call = beginGenerationCall(context, request, response, body)
   const toolsActive = Boolean(tools && tools.length > 0 && toolChoice !== 'none')
-  const choices = generateChoices(context, call, body, n, conditions, toolsActive, logprobs, topLogprobs ?? 0)
+  const quirks = new Set(context.toolStreamQuirks)
+  // the "name": null deltas belong to the tool_choice "required" path only
+  if (toolChoice !== 'required') quirks.delete('required-name-null')
+  const choices = generateChoices(context, call, body, n, conditions, {
+    toolsActive,
+    quirks,
+    logprobs,
+    topLogprobs: topLogprobs ?? 0,
+  })
   const chat: ChatCall = {
     id: responseId(context, call, 'chatcmpl'),
     created: Math.floor(Date.now() / 1000),
@@ -165,10 +174,14 @@ function generateChoices(
   body: Record<string, unknown>,
   n: number,
   conditions: StopConditions,
-  toolsActive: boolean,
-  logprobs: boolean,
-  topLogprobs: number,
+  settings: {
+    toolsActive: boolean
+    quirks: ReadonlySet<ToolStreamQuirk>
+    logprobs: boolean
+    topLogprobs: number
+  },
 ): ChatChoice[] {
+  const { toolsActive, quirks, logprobs, topLogprobs } = settings
   const random = context.policy.isRandom
   const text = random ? '' : context.policy.text({ body, requestIndex: call.requestIndex, endpoint: 'chat' })
   const choices: ChatChoice[] = []
@@ -183,6 +196,7 @@ function generateChoices(
           reasoning: context.reasoningParser,
           tools: toolsActive,
           makeToolCallId: () => `chatcmpl-tool-${choiceRandom.hex(context.profile.idHexLength)}`,
+          quirks,
         })
     choices.push({
       index,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { validateFault } from './faults'
 import type { ContextOverflowWording, MockFault, MockVllmMode, MockVllmOptions } from './mock-vllm-options'
+import { isToolStreamQuirk, toolStreamQuirkNames } from './tool-stream-quirks'
 
 /** Usage text of the `mock-vllm` command. */
 export const cliUsage = `Usage: mock-vllm [options]
@@ -20,6 +21,8 @@ export const cliUsage = `Usage: mock-vllm [options]
   --inter-chunk-delay-ms <ms>        delay between chunks (default 0)
   --context-overflow-wording <newest|v0.16|v0.10|legacy>
   --fault <json>                     a MockFault as JSON (repeatable)
+  --tool-stream-quirk <arguments-in-finish-chunk|one-piece-arguments|drop-empty-arguments|required-name-null>
+                                     a tool-call streaming quirk to imitate (repeatable)
   --help                             print this text`
 
 /** Parses `mock-vllm` arguments into {@link MockVllmOptions}; throws a TypeError naming a bad flag. */
@@ -43,6 +46,7 @@ export function parseCliArguments(argv: string[]): MockVllmOptions | 'help' {
       'inter-chunk-delay-ms': { type: 'string' },
       'context-overflow-wording': { type: 'string' },
       fault: { type: 'string', multiple: true },
+      'tool-stream-quirk': { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   })
@@ -69,6 +73,14 @@ export function parseCliArguments(argv: string[]): MockVllmOptions | 'help' {
     }
     return validateFault(parsed, `--fault #${index + 1}`)
   })
+  const toolStreamQuirks = (values['tool-stream-quirk'] ?? []).map((quirk) => {
+    if (!isToolStreamQuirk(quirk)) {
+      throw new TypeError(
+        `--tool-stream-quirk must be one of ${toolStreamQuirkNames.join(', ')}, got ${quirk}`,
+      )
+    }
+    return quirk
+  })
   return {
     host: values.host ?? '127.0.0.1',
     port: number('port', values.port) ?? 8000,
@@ -85,5 +97,6 @@ export function parseCliArguments(argv: string[]): MockVllmOptions | 'help' {
     },
     contextOverflowWording: values['context-overflow-wording'] as ContextOverflowWording | undefined,
     faults,
+    ...(toolStreamQuirks.length > 0 ? { toolStreamQuirks } : {}),
   }
 }

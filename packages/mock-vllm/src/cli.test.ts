@@ -39,6 +39,15 @@ describe('parseCliArguments', () => {
       policy: { script: ['a', 'b'] },
       port: 8000,
     })
+    expect(
+      parseCliArguments([
+        '--tool-stream-quirk',
+        'one-piece-arguments',
+        '--tool-stream-quirk',
+        'required-name-null',
+      ]),
+    ).toMatchObject({ toolStreamQuirks: ['one-piece-arguments', 'required-name-null'] })
+    expect(parseCliArguments([])).not.toHaveProperty('toolStreamQuirks')
     expect(parseCliArguments(['--help'])).toBe('help')
     expect(cliUsage).toContain('--policy <demo|random>')
   })
@@ -50,6 +59,9 @@ describe('parseCliArguments', () => {
       /^--fault #1\.kind must be one of/,
     )
     expect(() => parseCliArguments(['--colour'])).toThrow(/colour/)
+    expect(() => parseCliArguments(['--tool-stream-quirk', 'late-names'])).toThrow(
+      '--tool-stream-quirk must be one of arguments-in-finish-chunk, one-piece-arguments, drop-empty-arguments, required-name-null, got late-names',
+    )
   })
 })
 

@@ -10,6 +10,7 @@ export type {
   MockVllmMode,
   MockVllmOptions,
   MockVllmServer,
+  ToolStreamQuirk,
 } from './mock-vllm-options'
 export { type ChatRenderOptions, loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3-tokenizer'
 export { startMockVllm } from './start-mock-vllm'

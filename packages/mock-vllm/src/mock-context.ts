@@ -7,7 +7,7 @@ import {
   type StopConditions,
   tokenizeReply,
 } from './generation'
-import type { ContextOverflowWording, MockFault, MockVllmMode } from './mock-vllm-options'
+import type { ContextOverflowWording, MockFault, MockVllmMode, ToolStreamQuirk } from './mock-vllm-options'
 import type { Qwen3Tokenizer } from './qwen3-tokenizer'
 import type { Reply, ReplyPolicy } from './reply-policy'
 import { SeededRandom } from './seeded-random'
@@ -32,6 +32,7 @@ export interface MockContext {
   contextOverflowWording: ContextOverflowWording
   enableAutoToolChoice: boolean
   reasoningParser: boolean
+  toolStreamQuirks: ReadonlySet<ToolStreamQuirk>
   /** Next 0-based generation-request index (chat and completions share it). */
   nextRequestIndex(): number
   /** Aborted when the server closes. */

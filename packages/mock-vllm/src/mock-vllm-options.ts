@@ -10,6 +10,26 @@ import type { Qwen3Tokenizer } from './qwen3-tokenizer'
  */
 export type MockVllmMode = 'current' | 'legacy-0.10' | 'pre-0.10.2'
 
+/**
+ * An optional tool-call streaming quirk of some vLLM versions (wire doc §5). They change only streamed chat
+ * tool-call deltas; every token id still arrives (in `delta: {}` frames where a step releases nothing, in
+ * `current` mode).
+ * - `arguments-in-finish-chunk` (v0.10–0.11 `_should_check_for_unstreamed_tool_arg_tokens`): the last call's
+ *   arguments stream until the step that closes them; that rest arrives in the finish chunk with
+ *   `finish_reason: "tool_calls"`, computed as `json.dumps(arguments)` minus the streamed text.
+ * - `one-piece-arguments` (qwen3_xml, GLM-4.5, Qwen3-coder parsers): the arguments are held until their value
+ *   closes, then sent in one frame.
+ * - `drop-empty-arguments` (hermes, vllm-project/vllm#28806): a call whose arguments are `{}` streams its name
+ *   delta and no arguments at all.
+ * - `required-name-null` (v0.10–0.11, only for `tool_choice: "required"`): the first delta carries the name and
+ *   the start of the arguments; later deltas carry `"name": null` explicitly.
+ */
+export type ToolStreamQuirk =
+  | 'arguments-in-finish-chunk'
+  | 'one-piece-arguments'
+  | 'drop-empty-arguments'
+  | 'required-name-null'
+
 /** Context-overflow error texts of the vLLM generations (wire doc §4.3). */
 export type ContextOverflowWording = 'newest' | 'v0.16' | 'v0.10' | 'legacy'
 
@@ -103,6 +123,11 @@ export interface MockVllmOptions {
   enableAutoToolChoice?: boolean
   /** Whether the imitated server runs with `--reasoning-parser qwen3` (default true). */
   reasoningParser?: boolean
+  /**
+   * Tool-call streaming quirks to imitate, default none (vLLM's plain hermes delta sequence). v0.10.2's
+   * `finish_reason: "tool_calls"` on `length` needs no quirk: it is part of the `legacy-0.10` mode.
+   */
+  toolStreamQuirks?: ToolStreamQuirk[]
 }
 
 /** One request the server received. */

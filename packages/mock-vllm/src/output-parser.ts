@@ -1,11 +1,15 @@
+import type { ToolStreamQuirk } from './mock-vllm-options'
 import { pythonJsonDumps } from './python-json'
 
-/** A streamed tool-call delta, in vLLM's `DeltaToolCall` key order. */
+/**
+ * A streamed tool-call delta, in vLLM's `DeltaToolCall` key order. `name: null` is serialized only by the
+ * `required-name-null` quirk (v0.10–0.11 `tool_choice: "required"` deltas).
+ */
 export interface DeltaToolCall {
   id?: string
   type?: 'function'
   index: number
-  function: { name?: string; arguments?: string }
+  function: { name?: string | null; arguments?: string }
 }
 
 /** A streamed delta (`DeltaMessage`): only the parts that are present. */
@@ -38,6 +42,11 @@ export interface ParserSettings {
   tools: boolean
   /** Makes a `chatcmpl-tool-…` id. */
   makeToolCallId: () => string
+  /**
+   * Tool-stream quirks to imitate (wire doc §5). `required-name-null` must only be passed when the request
+   * has `tool_choice: "required"`.
+   */
+  quirks?: ReadonlySet<ToolStreamQuirk>
 }
 
 interface ToolCallSpan {
@@ -48,6 +57,8 @@ interface ToolCallSpan {
   name: string | null
   argumentsStart: number
   argumentsEnd: number
+  /** The arguments value parsed as JSON, or undefined while it is incomplete or invalid. */
+  argumentsValue: unknown
   /** Body text between `<tool_call>` and `</tool_call>` (or the end). */
   body: string
   nameSent: boolean
@@ -70,11 +81,13 @@ export class OutputParser {
   private readonly contentStart: number
   private readonly contentEnd: number
   private readonly calls: ToolCallSpan[] = []
+  private readonly quirks: ReadonlySet<ToolStreamQuirk>
 
   constructor(
     private readonly text: string,
     settings: ParserSettings,
   ) {
+    this.quirks = settings.quirks ?? new Set()
     const thinkEnd = settings.reasoning ? text.indexOf(THINK_END) : -1
     const thinkStart = settings.reasoning ? text.indexOf(THINK_START) : -1
     if (thinkEnd >= 0) {
@@ -130,24 +143,7 @@ export class OutputParser {
     const content = this.slice(from, to, this.contentStart, this.contentEnd)
     if (content) parts.content = content
     const toolCalls: DeltaToolCall[] = []
-    for (const call of this.calls) {
-      if (!call.nameSent) {
-        if (call.nameEnd >= 0 && to >= call.nameEnd) {
-          call.nameSent = true
-          toolCalls.push({ id: call.id, type: 'function', index: call.index, function: { name: call.name! } })
-          // hermes answers the name step with the name only; arguments follow from the next step on
-          if (!finished) continue
-        } else {
-          continue
-        }
-      }
-      const limit = finished ? call.argumentsEnd : Math.min(to, call.argumentsEnd)
-      const start = Math.max(call.argumentsSent, call.argumentsStart)
-      if (call.argumentsStart >= 0 && limit > start) {
-        toolCalls.push({ index: call.index, function: { arguments: this.text.slice(start, limit) } })
-        call.argumentsSent = limit
-      }
-    }
+    for (const call of this.calls) this.toolCallDeltas(call, to, finished, toolCalls)
     if (toolCalls.length > 0) parts.toolCalls = toolCalls
     if (parts.reasoning === undefined && parts.content === undefined && parts.toolCalls === undefined) {
       // an empty step inside plain content (an incomplete UTF-8 byte) still streams as content ""
@@ -155,6 +151,72 @@ export class OutputParser {
       return null
     }
     return parts
+  }
+
+  /** Appends the deltas of one call for the step ending at `to`. */
+  private toolCallDeltas(call: ToolCallSpan, to: number, finished: boolean, out: DeltaToolCall[]): void {
+    const required = this.quirks.has('required-name-null')
+    if (!call.nameSent) {
+      if (call.nameEnd < 0 || to < call.nameEnd) return
+      if (required && !this.dropsArguments(call)) {
+        // v0.10–0.11 `extract_tool_call_required_streaming`: the name waits for the start of the arguments
+        // and travels with it
+        if (!finished && (call.argumentsStart < 0 || to <= call.argumentsStart)) return
+        call.nameSent = true
+        const function_ = { name: call.name!, arguments: this.argumentsFragment(call, to, finished) ?? '' }
+        out.push({ id: call.id, type: 'function', index: call.index, function: function_ })
+        return
+      }
+      call.nameSent = true
+      out.push({ id: call.id, type: 'function', index: call.index, function: { name: call.name! } })
+      // hermes answers the name step with the name only; arguments follow from the next step on
+      if (!finished) return
+    }
+    const fragment = this.argumentsFragment(call, to, finished)
+    if (fragment === undefined) return
+    out.push({
+      index: call.index,
+      function: required ? { name: null, arguments: fragment } : { arguments: fragment },
+    })
+  }
+
+  /** The arguments text this step releases for a call, or undefined when it releases none. */
+  private argumentsFragment(call: ToolCallSpan, to: number, finished: boolean): string | undefined {
+    if (call.argumentsStart < 0 || this.dropsArguments(call)) return undefined
+    const closed = to >= call.argumentsEnd
+    if (!finished && !closed && this.quirks.has('one-piece-arguments')) return undefined
+    const heldForFinish =
+      this.quirks.has('arguments-in-finish-chunk') &&
+      call.index === this.calls.length - 1 &&
+      call.argumentsValue !== undefined
+    if (heldForFinish && closed) {
+      if (!finished) return undefined
+      // serving_chat `_should_check_for_unstreamed_tool_arg_tokens`: json.dumps of the parsed arguments with
+      // the streamed text removed once (arguments written in another JSON spacing come out garbled, as in vLLM)
+      const streamed =
+        call.argumentsSent > call.argumentsStart
+          ? this.text.slice(call.argumentsStart, call.argumentsSent)
+          : ''
+      call.argumentsSent = call.argumentsEnd
+      return pythonJsonDumps(call.argumentsValue, false).replace(streamed, () => '')
+    }
+    const limit = finished ? call.argumentsEnd : Math.min(to, call.argumentsEnd)
+    const start = Math.max(call.argumentsSent, call.argumentsStart)
+    if (limit <= start) return undefined
+    call.argumentsSent = limit
+    return this.text.slice(start, limit)
+  }
+
+  /** `drop-empty-arguments`: hermes streaming a parameterless call without its `{}` (vllm-project/vllm#28806). */
+  private dropsArguments(call: ToolCallSpan): boolean {
+    const value = call.argumentsValue
+    return (
+      this.quirks.has('drop-empty-arguments') &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      Object.keys(value).length === 0
+    )
   }
 
   private slice(from: number, to: number, start: number, end: number): string {
@@ -177,6 +239,7 @@ export class OutputParser {
         name: null,
         argumentsStart: -1,
         argumentsEnd: -1,
+        argumentsValue: undefined,
         body,
         nameSent: false,
         argumentsSent: 0,
@@ -190,6 +253,7 @@ export class OutputParser {
           const valueStart = nameMatch[0].length + argumentsMatch[0].length
           span.argumentsStart = bodyStart + valueStart
           span.argumentsEnd = bodyStart + valueStart + jsonValueLength(body, valueStart)
+          span.argumentsValue = parseJson(this.text.slice(span.argumentsStart, span.argumentsEnd))
         }
       }
       this.calls.push(span)
@@ -230,6 +294,14 @@ function parseCallBody(body: string): { name: string; arguments: unknown } | und
     const parsed = JSON.parse(body) as { name?: unknown; arguments?: unknown }
     if (typeof parsed?.name !== 'string') return undefined
     return { name: parsed.name, arguments: parsed.arguments ?? {} }
+  } catch {
+    return undefined
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
   } catch {
     return undefined
   }

@@ -8,6 +8,7 @@ import { sendError } from './mock-context'
 import type { MockRequestLog, MockVllmOptions, MockVllmServer } from './mock-vllm-options'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { ReplyPolicy } from './reply-policy'
+import { isToolStreamQuirk, toolStreamQuirkNames } from './tool-stream-quirks'
 import { detokenizeBody, modelsBody, tokenizeBody } from './utility-endpoints'
 import { versionProfile } from './version-profile'
 import { badRequest, VllmHttpError, vllmError } from './vllm-errors'
@@ -47,6 +48,15 @@ export async function startMockVllm(options: MockVllmOptions = {}): Promise<Mock
   const faults = (options.faults ?? []).map((fault, index) =>
     validateFault(fault, `mock-vllm faults[${index}]`),
   )
+  const quirks = options.toolStreamQuirks ?? []
+  if (!Array.isArray(quirks)) throw new TypeError('mock-vllm toolStreamQuirks must be an array')
+  for (const quirk of quirks) {
+    if (!isToolStreamQuirk(quirk)) {
+      throw new TypeError(
+        `mock-vllm toolStreamQuirks entries must be one of ${toolStreamQuirkNames.join(', ')}, got ${quirk}`,
+      )
+    }
+  }
   const tokenizer = await loadQwen3Tokenizer()
   const closing = new AbortController()
   let requestCounter = 0
@@ -66,6 +76,7 @@ export async function startMockVllm(options: MockVllmOptions = {}): Promise<Mock
     contextOverflowWording: wording,
     enableAutoToolChoice: options.enableAutoToolChoice ?? true,
     reasoningParser: options.reasoningParser ?? true,
+    toolStreamQuirks: new Set(quirks),
     nextRequestIndex: () => requestCounter++,
     closing: closing.signal,
   }
