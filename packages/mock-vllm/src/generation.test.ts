@@ -35,6 +35,11 @@ describe('tokenizeReply', () => {
     expect(first).not.toEqual(tokenizer.encode(text))
     expect(tokenizeReply(tokenizer, text, 0.5, new SeededRandom(8))).not.toEqual(first)
   })
+
+  it('re-splits only words: punctuation, digits and special tokens keep their canonical ids', () => {
+    const text = '{"a": 12, "b": [3.5]}<|im_end|>'
+    expect(tokenizeReply(tokenizer, text, 1, new SeededRandom(3))).toEqual(tokenizer.encode(text))
+  })
 })
 
 describe('runEngine', () => {

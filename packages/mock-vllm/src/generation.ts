@@ -46,8 +46,10 @@ export function tokenizeReply(
   while (index < canonical.length) {
     const end = wordEnd(tokenizer, canonical, index)
     const word = canonical.slice(index, end)
+    const isWord = end > index && startsWord(tokenizer, canonical[index]!)
     index = end
-    if (word.length > 0 && random.next() < nonCanonicalRate) {
+    // only words are re-split: punctuation, digits and special tokens keep their canonical ids
+    if (isWord && random.next() < nonCanonicalRate) {
       const split = nonCanonicalSplit(tokenizer, word, random)
       if (split) {
         result.push(...split)
@@ -79,8 +81,7 @@ function plainText(tokenizer: Qwen3Tokenizer, id: number): string | undefined {
  * or newline is written as a letter, `Ġ` or `Ċ`.)
  */
 function wordEnd(tokenizer: Qwen3Tokenizer, ids: number[], start: number): number {
-  const first = plainText(tokenizer, ids[start]!)
-  if (first === undefined || !wordStart.test(first)) return start + 1
+  if (!startsWord(tokenizer, ids[start]!)) return start + 1
   let end = start + 1
   while (end < ids.length) {
     const next = plainText(tokenizer, ids[end]!)
@@ -88,6 +89,12 @@ function wordEnd(tokenizer: Qwen3Tokenizer, ids: number[], start: number): numbe
     end += 1
   }
   return end
+}
+
+/** Whether `id` is a letter token, optionally space-led: the start of a word. */
+function startsWord(tokenizer: Qwen3Tokenizer, id: number): boolean {
+  const text = plainText(tokenizer, id)
+  return text !== undefined && wordStart.test(text)
 }
 
 /** Two vocabulary pieces spelling the same word differently from `word`, or `undefined` when none exists. */
