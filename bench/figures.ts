@@ -51,11 +51,17 @@ function formatNumber(value: number): string {
       : value.toPrecision(3)
 }
 
-/** Median of CPU-time samples: runs `work` `repeats` times (after one warm-up) and returns the median ms. */
+/**
+ * Median of CPU-time samples: runs `work` `repeats` times (after one warm-up) and returns the median ms.
+ * When the process runs with `--expose-gc` (as `pnpm bench` starts it), the heap is collected before each
+ * sample, so a sample pays for its own garbage and not for what earlier samples left behind.
+ */
 export async function medianCpuMs(work: () => unknown | Promise<unknown>, repeats = 5): Promise<number> {
+  const collectGarbage = (globalThis as { gc?: () => void }).gc
   await work()
   const samples: number[] = []
   for (let index = 0; index < repeats; index += 1) {
+    collectGarbage?.()
     const before = process.cpuUsage()
     await work()
     const used = process.cpuUsage(before)
@@ -63,6 +69,38 @@ export async function medianCpuMs(work: () => unknown | Promise<unknown>, repeat
   }
   samples.sort((left, right) => left - right)
   return samples[Math.floor(samples.length / 2)]!
+}
+
+/**
+ * Milliseconds of one run of `work` on the main thread's wall clock, after a garbage collection when
+ * `--expose-gc` is on. Process CPU time would also count the GC threads still sweeping an earlier run's garbage,
+ * which blurs ratios of two workloads measured in alternation.
+ */
+async function mainThreadMsOnce(work: () => unknown | Promise<unknown>): Promise<number> {
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const started = performance.now()
+  await work()
+  return performance.now() - started
+}
+
+/**
+ * Median of `numerator / denominator` time ratios (main-thread wall clock, synchronous work), the two measured in
+ * alternation (one pair per round, after one warm-up pair), so drift in machine load hits both sides alike.
+ */
+export async function medianCpuRatio(
+  numerator: () => unknown | Promise<unknown>,
+  denominator: () => unknown | Promise<unknown>,
+  rounds = 9,
+): Promise<number> {
+  await numerator()
+  await denominator()
+  const ratios: number[] = []
+  for (let round = 0; round < rounds; round += 1) {
+    const numeratorMs = await mainThreadMsOnce(numerator)
+    ratios.push(numeratorMs / (await mainThreadMsOnce(denominator)))
+  }
+  ratios.sort((left, right) => left - right)
+  return ratios[Math.floor(ratios.length / 2)]!
 }
 
 /** Runs a benchmark module directly (`tsx --conditions=@vllm-tito/source file.bench.ts`) and prints its table. */

@@ -38,6 +38,7 @@ try {
       execFileSync(
         process.execPath,
         [
+          '--expose-gc',
           '--conditions=@vllm-tito/source',
           '--import',
           'tsx',
