@@ -15,6 +15,7 @@ import type { ToolStreamQuirk } from './mock-vllm-options'
 import { type DeltaParts, OutputParser } from './output-parser'
 import { RequestFields } from './request-fields'
 import type { SeededRandom } from './seeded-random'
+import { usageBody } from './usage-body'
 import { badRequest, contextOverflowError, validationMessages, vllmError } from './vllm-errors'
 
 /** One choice after the engine and the parsers ran. */
@@ -219,16 +220,6 @@ function finishReason(context: MockContext, chat: ChatCall, choice: ChatChoice):
   return engine === 'stop' ? 'tool_calls' : engine
 }
 
-function usageOf(chat: ChatCall, completionTokens: number, withDetails: boolean): Record<string, unknown> {
-  const usage: Record<string, unknown> = {
-    prompt_tokens: chat.promptIds.length,
-    total_tokens: chat.promptIds.length + completionTokens,
-    completion_tokens: completionTokens,
-  }
-  if (withDetails) usage.prompt_tokens_details = null
-  return usage
-}
-
 function chatResponseBody(context: MockContext, chat: ChatCall): Record<string, unknown> {
   const profile = context.profile
   let completionTokens = 0
@@ -268,7 +259,7 @@ function chatResponseBody(context: MockContext, chat: ChatCall): Record<string, 
     choices,
     service_tier: null,
     system_fingerprint: null,
-    usage: usageOf(chat, completionTokens, true),
+    usage: usageBody(chat.promptIds.length, completionTokens, true),
     prompt_logprobs:
       chat.promptLogprobs === undefined
         ? null
@@ -316,7 +307,9 @@ function* chatStreamPayloads(context: MockContext, chat: ChatCall): Generator<st
   const head = `{"id":${JSON.stringify(chat.id)},"object":"chat.completion.chunk","created":${chat.created},"model":${JSON.stringify(chat.model)},"choices":[`
   const idsJson = (ids: readonly number[]) => (chat.returnTokenIds ? `[${ids.join(',')}]` : 'null')
   const usageTail = (completionTokens: number) =>
-    chat.continuousUsage ? `,"usage":${JSON.stringify(usageOf(chat, completionTokens, false))}` : ''
+    chat.continuousUsage
+      ? `,"usage":${JSON.stringify(usageBody(chat.promptIds.length, completionTokens, false))}`
+      : ''
   const parserActive = context.reasoningParser || chat.toolsActive
   const emptyFinishDelta = profile.sendsSwallowedSteps && parserActive ? '{}' : '{"content":""}'
   const sendSwallowed = profile.sendsSwallowedSteps && (chat.returnTokenIds || chat.logprobs)
@@ -373,7 +366,7 @@ function* chatStreamPayloads(context: MockContext, chat: ChatCall): Generator<st
 
   if (chat.includeUsage) {
     const completionTokens = chat.choices.reduce((sum, choice) => sum + choice.generation.ids.length, 0)
-    let usageChunk = `{"id":${JSON.stringify(chat.id)},"object":"chat.completion.chunk","created":${chat.created},"model":${JSON.stringify(chat.model)},"choices":[],"usage":${JSON.stringify(usageOf(chat, completionTokens, false))}`
+    let usageChunk = `{"id":${JSON.stringify(chat.id)},"object":"chat.completion.chunk","created":${chat.created},"model":${JSON.stringify(chat.model)},"choices":[],"usage":${JSON.stringify(usageBody(chat.promptIds.length, completionTokens, false))}`
     if (profile.streamSystemFingerprint)
       usageChunk += `,"system_fingerprint":"${profile.streamSystemFingerprint}"`
     yield `${usageChunk}}`

@@ -12,6 +12,7 @@ import {
 } from './mock-context'
 import { RequestFields } from './request-fields'
 import type { SeededRandom } from './seeded-random'
+import { usageBody } from './usage-body'
 import { badRequest, contextOverflowError, validationMessages } from './vllm-errors'
 
 interface CompletionChoice {
@@ -149,20 +150,6 @@ function promptList(context: MockContext, prompt: unknown): number[][] {
   return prompts
 }
 
-function usageOf(
-  completion: CompletionCall,
-  completionTokens: number,
-  withDetails: boolean,
-): Record<string, unknown> {
-  const usage: Record<string, unknown> = {
-    prompt_tokens: completion.promptTokens,
-    total_tokens: completion.promptTokens + completionTokens,
-    completion_tokens: completionTokens,
-  }
-  if (withDetails) usage.prompt_tokens_details = null
-  return usage
-}
-
 function completionBody(context: MockContext, completion: CompletionCall): Record<string, unknown> {
   const profile = context.profile
   let completionTokens = 0
@@ -206,7 +193,7 @@ function completionBody(context: MockContext, completion: CompletionCall): Recor
     choices,
     service_tier: null,
     system_fingerprint: null,
-    usage: usageOf(completion, completionTokens, true),
+    usage: usageBody(completion.promptTokens, completionTokens, true),
     kv_transfer_params: null,
   }
 }
@@ -246,7 +233,7 @@ function* completionStreamPayloads(context: MockContext, completion: CompletionC
       }
       let tail = ']'
       if (completion.continuousUsage) {
-        tail += `,"usage":${JSON.stringify(usageOf(completion, end, false))}`
+        tail += `,"usage":${JSON.stringify(usageBody(completion.promptTokens, end, false))}`
       } else if (profile.completionsStreamAllKeys) {
         tail += ',"usage":null'
       }
@@ -256,6 +243,6 @@ function* completionStreamPayloads(context: MockContext, completion: CompletionC
   }
   if (completion.includeUsage) {
     const completionTokens = completion.choices.reduce((sum, choice) => sum + choice.generation.ids.length, 0)
-    yield `${head}],"usage":${JSON.stringify(usageOf(completion, completionTokens, false))}}`
+    yield `${head}],"usage":${JSON.stringify(usageBody(completion.promptTokens, completionTokens, false))}}`
   }
 }
