@@ -125,7 +125,9 @@ export function specialTokenSkeleton(ids: readonly number[], specialTokenIds: Re
 /**
  * Compares the special-token sequences of context and prompt over their overlap. A prompt that extends the
  * context has the context's skeleton as a prefix of its own, so a difference inside the overlap means the
- * template rendered history differently.
+ * template rendered history differently. When either skeleton is a prefix of the other, the template agrees
+ * as far as both go: a prompt whose skeleton merely ends early holds fewer messages (trimmed history, a new
+ * conversation), which is not a template change.
  */
 function findSkeletonDrift(
   context: readonly number[],
@@ -135,8 +137,8 @@ function findSkeletonDrift(
   const contextSkeleton = specialTokenSkeleton(context, specialTokenIds)
   const promptSkeleton = specialTokenSkeleton(prompt, specialTokenIds)
   const position = findDriftIndex(contextSkeleton, promptSkeleton)
-  // the prompt is longer than the context here, so only a skeleton the prompt fails to extend is a change
-  if (position === -1 || position === contextSkeleton.length) return null
+  if (position === -1 || position === contextSkeleton.length || position === promptSkeleton.length)
+    return null
   return { position, contextId: contextSkeleton[position], promptId: promptSkeleton[position] }
 }
 

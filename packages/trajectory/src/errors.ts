@@ -135,3 +135,48 @@ export class InexactSequenceError extends VLLMTitoError {
     return hasMarker(error, inexactSymbol)
   }
 }
+
+const duplicateResponseSymbol = Symbol.for(`${MARKER}.duplicate-response`)
+
+/**
+ * A record does not belong in the same rollout as an earlier one with the same `responseId`: either another
+ * choice of the same `n > 1` response (each choice is its own rollout), or the very same record added again
+ * (which would train its tokens twice).
+ */
+export class DuplicateResponseError extends VLLMTitoError {
+  readonly [duplicateResponseSymbol] = true
+  override readonly name: string = 'DuplicateResponseError'
+  /** Position of the rejected record in the rollout. */
+  readonly turnIndex: number
+  /** Position of the earlier record with the same `responseId`. */
+  readonly earlierTurnIndex: number
+  /** The shared `responseId`. */
+  readonly responseId: string
+  /** `choiceIndex` of the rejected record. */
+  readonly choiceIndex: number
+  /** `choiceIndex` of the earlier record (equal to {@link choiceIndex} for a repeated record). */
+  readonly earlierChoiceIndex: number
+
+  constructor(
+    turnIndex: number,
+    earlierTurnIndex: number,
+    responseId: string,
+    choiceIndex: number,
+    earlierChoiceIndex: number,
+  ) {
+    super(
+      choiceIndex === earlierChoiceIndex
+        ? `turn ${turnIndex}: the record repeats turn ${earlierTurnIndex} (response ${responseId}, choice ${choiceIndex}, same ids); adding it again would train its tokens twice`
+        : `turn ${turnIndex}: the record is choice ${choiceIndex} of response ${responseId}, whose choice ${earlierChoiceIndex} is turn ${earlierTurnIndex}; the choices of an n > 1 response are separate rollouts: build one trajectory per choiceIndex`,
+    )
+    this.turnIndex = turnIndex
+    this.earlierTurnIndex = earlierTurnIndex
+    this.responseId = responseId
+    this.choiceIndex = choiceIndex
+    this.earlierChoiceIndex = earlierChoiceIndex
+  }
+
+  static override isInstance(error: unknown): error is DuplicateResponseError {
+    return hasMarker(error, duplicateResponseSymbol)
+  }
+}

@@ -9,6 +9,7 @@ export {
   specialTokenSkeleton,
 } from './classify-prefix-break'
 export {
+  DuplicateResponseError,
   InexactSequenceError,
   LogprobLengthError,
   PrefixBreakError,

@@ -113,4 +113,49 @@ describe('properties over random records', () => {
       { numRuns: 300 },
     )
   })
+
+  it('merge-lossy: every turn appends a tail of its own prompt, then exactly its response', () => {
+    // a small alphabet where 100/101 are special, so closing tokens, breaks and alignments happen often
+    const smallIds = fc.array(fc.constantFrom(1, 2, 3, 100, 101), { maxLength: 8 })
+    const lossyRollout = fc
+      .array(
+        fc.record({ suffix: smallIds, response: smallIds, fresh: fc.boolean(), freshPrompt: smallIds }),
+        {
+          minLength: 1,
+          maxLength: 6,
+        },
+      )
+      .map((turns) => {
+        let context: number[] = []
+        return turns.map((step) => {
+          const prompt = step.fresh ? step.freshPrompt : [...context, ...step.suffix]
+          context = [...prompt, ...step.response]
+          return recordOf(prompt, step.response)
+        })
+      })
+    fc.assert(
+      fc.property(lossyRollout, (records) => {
+        const trajectory = buildTrajectory(records, { onBreak: 'merge-lossy', specialTokenIds: [100, 101] })
+        let turnsSeen = 0
+        for (const sequence of trajectory.sequences) {
+          expect(sequence.lossMask.length).toBe(sequence.tokenIds.length)
+          for (const turn of sequence.turns) {
+            turnsSeen += 1
+            const record = records[turn.turnIndex]!
+            const added = sequence.tokenIds.slice(turn.promptStart, turn.responseStart)
+            const prompt = record.promptTokenIds!
+            expect(prompt.slice(prompt.length - added.length)).toEqual(added)
+            expect(sequence.tokenIds.slice(turn.responseStart, turn.responseEnd)).toEqual(record.tokenIds)
+            if (turn.join === 'lossy') {
+              // aligned just after a special closing token of the previous context
+              expect([100, 101]).toContain(sequence.tokenIds[turn.promptStart - 1])
+            }
+          }
+          expect(sequence.exact).toBe(sequence.turns.every((turn) => turn.join !== 'lossy'))
+        }
+        expect(turnsSeen).toBe(records.length)
+      }),
+      { numRuns: 300 },
+    )
+  })
 })

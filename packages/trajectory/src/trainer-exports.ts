@@ -124,7 +124,9 @@ export function toSlimeSamples(
 
 /**
  * Agent Lightning triplets, one per turn of every exported sequence, in turn order. The reward (computed with
- * the sequence holding the final turn) goes on the final triplet; the others get `null`.
+ * the last exported sequence) goes on the final triplet; the others get `null`. A triplet's prompt is the
+ * sequence up to the turn's response: exactly the call's prompt for exact sequences; for a lossy-merged turn
+ * (exported only with `inexact: 'include'`) it is the merged history, not what the call saw.
  */
 export function toAgentLightningTriplets(
   sequences: readonly TrainingSequence[],

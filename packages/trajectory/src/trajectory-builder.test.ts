@@ -1,7 +1,13 @@
 import { TokenIdsUnavailableError } from '@vllm-tito/spec'
 import { describe, expect, it } from 'vitest'
 import { catchError, recordOf, unverified } from './__fixtures__/records'
-import { LogprobLengthError, PrefixBreakError, TokenInputError, UnverifiedRecordError } from './errors'
+import {
+  DuplicateResponseError,
+  LogprobLengthError,
+  PrefixBreakError,
+  TokenInputError,
+  UnverifiedRecordError,
+} from './errors'
 import { buildTrajectory, TrajectoryBuilder } from './trajectory-builder'
 
 // a tiny vocabulary: 100 = <|im_start|>, 101 = <|im_end|>, 102/103 = <think>/</think>
@@ -99,6 +105,31 @@ describe('buildTrajectory: prefix merging', () => {
       tokensInPerTurnRows: 33,
       tokensSaved: 18,
       compressionRatio: 2.2,
+    })
+  })
+
+  it('a response cut by length (no EOS) merges: the closing token the template adds is prompt (mask 0)', () => {
+    const cut = [5, 6]
+    const nextPrompt = [...prompt1, ...cut, 101, 7, 100]
+    const trajectory = buildTrajectory(
+      [recordOf(prompt1, cut, { finishReason: 'length' }), recordOf(nextPrompt, response2)],
+      { specialTokenIds },
+    )
+    expect(trajectory.sequences).toHaveLength(1)
+    expect(trajectory.sequences[0]!.tokenIds).toEqual([...nextPrompt, ...response2])
+    expect(trajectory.sequences[0]!.lossMask).toEqual([0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1])
+  })
+
+  it('an empty suffix (the prompt is exactly the previous context) adds only the response', () => {
+    const context = [...prompt1, ...response1]
+    const trajectory = buildTrajectory([recordOf(prompt1, response1), recordOf(context, response2)], {
+      specialTokenIds,
+    })
+    expect(trajectory.sequences[0]!.tokenIds).toEqual([...context, ...response2])
+    expect(trajectory.sequences[0]!.turns[1]).toMatchObject({
+      promptStart: 7,
+      responseStart: 7,
+      responseEnd: 9,
     })
   })
 
@@ -209,6 +240,36 @@ describe('buildTrajectory: breaks', () => {
     expect(trajectory.metrics.turnsMerged).toBe(0)
   })
 
+  it('merge-lossy never aligns on an ordinary token (a response cut by length has no closing token)', () => {
+    // turn 0 thought, then answered "c d" and hit max_tokens: no <|im_end|>; token 6 occurs twice in it.
+    // Turn 1's prompt drops the think block and closes the turn; its tool result "x d" ends in 6 as well.
+    // Counting 6s would align after the tool result and silently lose it (101, 7, 6).
+    const truncated = [102, 6, 103, 5, 6]
+    const records = [
+      recordOf(prompt1, truncated, { finishReason: 'length' }),
+      recordOf([...prompt1, 5, 6, 101, 7, 6, 100], response2),
+    ]
+    const trajectory = buildTrajectory(records, { specialTokenIds, onBreak: 'merge-lossy' })
+    expect(trajectory.breaks.map((finding) => finding.kind)).toEqual(['template'])
+    expect(trajectory.metrics.lossyMerges).toBe(0)
+    expect(trajectory.sequences.map((sequence) => sequence.tokenIds)).toEqual([
+      [...prompt1, ...truncated],
+      [...prompt1, 5, 6, 101, 7, 6, 100, ...response2],
+    ])
+    expect(trajectory.sequences.every((sequence) => sequence.exact)).toBe(true)
+  })
+
+  it('throw leaves the builder as it was: no break or per-turn tokens counted for the rejected turn', () => {
+    const builder = new TrajectoryBuilder({ specialTokenIds, onBreak: 'throw' })
+    builder.add(recordOf(prompt1, thinkingResponse))
+    expect(() => builder.add(recordOf(strippedPrompt, response2))).toThrowError(PrefixBreakError)
+    const { metrics, breaks } = builder.build()
+    expect(breaks).toEqual([])
+    expect(metrics.breaks).toEqual({ template: 0, retokenization: 0, other: 0 })
+    expect(metrics.tokensInPerTurnRows).toBe(prompt1.length + thinkingResponse.length)
+    expect(metrics.tokensSaved).toBe(0)
+  })
+
   it('merge-lossy falls back to a new sequence when the closing token cannot be located', () => {
     const trajectory = buildTrajectory([recordOf(prompt1, [5, 6]), recordOf([100, 9, 101], response2)], {
       specialTokenIds,
@@ -297,5 +358,49 @@ describe('buildTrajectory: logprobs and input checks', () => {
     expect((error as Error).message).toBe(
       'turn 0 response token id at index 1 is -1; expected an integer from 0 to 4294967295',
     )
+  })
+})
+
+describe('buildTrajectory: records that do not belong in one rollout', () => {
+  it('rejects sibling choices of one n > 1 response with DuplicateResponseError, before changing anything', () => {
+    const choice0 = recordOf(prompt1, response1, { responseId: 'chatcmpl-n2' })
+    const choice1 = recordOf(prompt1, [6, 5, 101], { responseId: 'chatcmpl-n2', choiceIndex: 1 })
+    const builder = new TrajectoryBuilder({ specialTokenIds })
+    builder.add(choice0)
+    const error = catchError(() => builder.add(choice1))
+    expect(DuplicateResponseError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({
+      turnIndex: 1,
+      earlierTurnIndex: 0,
+      responseId: 'chatcmpl-n2',
+      choiceIndex: 1,
+      earlierChoiceIndex: 0,
+    })
+    expect((error as Error).message).toBe(
+      'turn 1: the record is choice 1 of response chatcmpl-n2, whose choice 0 is turn 0; the choices of an n > 1 response are separate rollouts: build one trajectory per choiceIndex',
+    )
+    const { sequences, breaks, metrics } = builder.build()
+    expect(sequences.map((sequence) => sequence.tokenIds)).toEqual([[...prompt1, ...response1]])
+    expect(breaks).toEqual([])
+    expect(metrics.tokensInPerTurnRows).toBe(prompt1.length + response1.length)
+  })
+
+  it('rejects a record added twice instead of training its tokens twice', () => {
+    const [first] = cleanRollout()
+    const builder = new TrajectoryBuilder({ specialTokenIds })
+    builder.add(first!)
+    const error = catchError(() => builder.add({ ...first! }))
+    expect(DuplicateResponseError.isInstance(error)).toBe(true)
+    expect((error as Error).message).toBe(
+      `turn 1: the record repeats turn 0 (response ${first!.responseId}, choice 0, same ids); adding it again would train its tokens twice`,
+    )
+    expect(builder.build().sequences).toHaveLength(1)
+  })
+
+  it('accepts calls that reuse a response id with different ids (a proxy with constant ids) and records without one', () => {
+    const records = cleanRollout().map((record) => ({ ...record, responseId: 'constant' }))
+    expect(buildTrajectory(records, { specialTokenIds }).metrics.turnsMerged).toBe(2)
+    const anonymous = cleanRollout().map((record) => ({ ...record, responseId: null, choiceIndex: 1 }))
+    expect(buildTrajectory(anonymous, { specialTokenIds }).metrics.turnsMerged).toBe(2)
   })
 })

@@ -11,7 +11,7 @@ import {
   type PrefixBreakKind,
   QWEN3_SPECIAL_TOKEN_IDS,
 } from './classify-prefix-break'
-import { LogprobLengthError, PrefixBreakError, UnverifiedRecordError } from './errors'
+import { DuplicateResponseError, LogprobLengthError, PrefixBreakError, UnverifiedRecordError } from './errors'
 import { TokenManager, validateLogprobs, validateTokenIds } from './token-manager'
 
 /**
@@ -22,7 +22,9 @@ import { TokenManager, validateLogprobs, validateTokenIds } from './token-manage
  * - `merge-lossy`: keep one sequence by appending only the part of the new prompt after the previous turn's
  *   closing token (e.g. `<|im_end|>`), located by counting that token; the sequence is flagged inexact
  *   (`exact: false`) because the model saw a different history than the sequence holds. Falls back to
- *   `new-sequence` when the closing token cannot be located.
+ *   `new-sequence` when the closing token cannot be located, or when the previous turn does not end in a
+ *   special token (a response cut by `length`): counting an ordinary token could align inside the new
+ *   messages and drop or repeat tokens.
  */
 export type BreakPolicy = 'new-sequence' | 'throw' | 'merge-lossy'
 
@@ -152,6 +154,14 @@ export interface TurnOutcome {
   break: PrefixBreak | null
 }
 
+/** A record already placed in the rollout, remembered under its `responseId`. */
+interface SeenResponse {
+  turnIndex: number
+  choiceIndex: number
+  promptIds: readonly number[] | null
+  responseIds: readonly number[] | null
+}
+
 interface OpenSequence {
   manager: TokenManager
   promptLength: number
@@ -166,7 +176,12 @@ interface OpenSequence {
  * (mask 1) — the history is never repeated. Otherwise the break is classified and the {@link BreakPolicy}
  * applies. Unverified records never silently become exact rows (see {@link UnverifiedPolicy}).
  *
- * One builder per rollout; records are not modified.
+ * One builder per rollout; records are not modified. The choices of an `n > 1` response are separate
+ * rollouts: a record sharing its `responseId` with an earlier one but with another `choiceIndex`, or the same
+ * record added twice, throws {@link DuplicateResponseError}. Records of different calls may have any
+ * `choiceIndex` (e.g. the agent continued with choice 1).
+ *
+ * A throwing `add` leaves the sequences, breaks and metrics as they were (only the turn counter advances).
  */
 export class TrajectoryBuilder {
   readonly #onBreak: BreakPolicy
@@ -184,6 +199,7 @@ export class TrajectoryBuilder {
   // the previous included turn's ids, against which the next prompt is checked (never copied)
   #lastPrompt: readonly number[] = []
   #lastResponse: readonly number[] = []
+  #seenResponses = new Map<string, SeenResponse[]>()
 
   constructor(options: TrajectoryOptions = {}) {
     this.#onBreak = options.onBreak ?? 'new-sequence'
@@ -199,6 +215,14 @@ export class TrajectoryBuilder {
   add(record: TokenRecord): TurnOutcome {
     const turnIndex = this.#turnCount
     this.#turnCount += 1
+    this.#rejectDuplicateResponse(turnIndex, record)
+    const outcome = this.#place(turnIndex, record)
+    // remembered only once accepted, so a record rejected by an error can be fixed and added again
+    this.#rememberResponse(turnIndex, record)
+    return outcome
+  }
+
+  #place(turnIndex: number, record: TokenRecord): TurnOutcome {
     const promptIds = record.promptTokenIds
     const responseIds = record.tokenIds
     if (promptIds === null || responseIds === null) {
@@ -223,8 +247,6 @@ export class TrajectoryBuilder {
         return this.#exclude(turnIndex, record, `token ids not verified (${record.verification.status})`)
       }
     }
-    this.#tokensInPerTurnRows += promptIds.length + responseIds.length
-
     const current = this.#sequences.at(-1)
     if (current === undefined) {
       this.#start(turnIndex, record, promptIds, responseIds)
@@ -244,10 +266,10 @@ export class TrajectoryBuilder {
     })
     // extendsContext was false, so there is a break to classify
     const finding: PrefixBreak = { turnIndex, ...classification! }
-    this.#breaks.push(finding)
     if (this.#onBreak === 'throw') throw new PrefixBreakError(finding)
+    this.#breaks.push(finding)
     if (this.#onBreak === 'merge-lossy') {
-      const mergePoint = findClosingTokenAlignment(context, promptIds)
+      const mergePoint = findClosingTokenAlignment(context, promptIds, this.#specialTokenIds)
       if (mergePoint !== null) {
         this.#append(current, turnIndex, record, promptIds.slice(mergePoint.offset), responseIds, 'lossy')
         current.issues.push(
@@ -304,6 +326,42 @@ export class TrajectoryBuilder {
     this.#tokensInPerTurnRows = 0
     this.#lastPrompt = []
     this.#lastResponse = []
+    this.#seenResponses = new Map()
+  }
+
+  /** Throws when `record` is a sibling choice, or a repeat, of a record already in this rollout. */
+  #rejectDuplicateResponse(turnIndex: number, record: TokenRecord): void {
+    if (record.responseId === null) return
+    for (const earlier of this.#seenResponses.get(record.responseId) ?? []) {
+      const sibling = earlier.choiceIndex !== record.choiceIndex
+      // ids are compared too: a proxy that sends one constant id for every call must not trip this
+      const repeated =
+        !sibling &&
+        sameIds(earlier.promptIds, record.promptTokenIds) &&
+        sameIds(earlier.responseIds, record.tokenIds)
+      if (sibling || repeated) {
+        throw new DuplicateResponseError(
+          turnIndex,
+          earlier.turnIndex,
+          record.responseId,
+          record.choiceIndex,
+          earlier.choiceIndex,
+        )
+      }
+    }
+  }
+
+  #rememberResponse(turnIndex: number, record: TokenRecord): void {
+    if (record.responseId === null) return
+    const seen: SeenResponse = {
+      turnIndex,
+      choiceIndex: record.choiceIndex,
+      promptIds: record.promptTokenIds,
+      responseIds: record.tokenIds,
+    }
+    const earlier = this.#seenResponses.get(record.responseId)
+    if (earlier) earlier.push(seen)
+    else this.#seenResponses.set(record.responseId, [seen])
   }
 
   #exclude(turnIndex: number, record: TokenRecord, reason: string): TurnOutcome {
@@ -345,6 +403,7 @@ export class TrajectoryBuilder {
     const responseStart = sequence.manager.length
     sequence.manager.addResponse(responseIds, record.logprobs)
     const verified = record.verification.verified
+    this.#tokensInPerTurnRows += (record.promptTokenIds?.length ?? 0) + responseIds.length
     sequence.turns.push({
       turnIndex,
       join,
@@ -389,17 +448,27 @@ function extendsContext(
   return true
 }
 
+/** `true` when both are non-null and hold the same ids in the same order. */
+function sameIds(left: readonly number[] | null, right: readonly number[] | null): boolean {
+  if (left === null || right === null || left.length !== right.length) return false
+  for (let index = 0; index < left.length; index += 1) if (left[index] !== right[index]) return false
+  return true
+}
+
 /**
  * Where the new messages start in a prompt that re-rendered the history: just after the k-th occurrence of
  * the context's last token (a response ends with its closing token, e.g. `<|im_end|>`), where k is how often
- * that token occurs in the context. `null` when the prompt holds fewer occurrences.
+ * that token occurs in the context. `null` when the prompt holds fewer occurrences, or when the last token is
+ * not a special token (a response cut by `length`): an ordinary token also occurs in the new messages, so
+ * counting it could align inside them and drop or repeat tokens.
  */
 function findClosingTokenAlignment(
   context: readonly number[],
   prompt: readonly number[],
+  specialTokenIds: ReadonlySet<number>,
 ): { offset: number; closingTokenId: number } | null {
   const closingTokenId = context.at(-1)
-  if (closingTokenId === undefined) return null
+  if (closingTokenId === undefined || !specialTokenIds.has(closingTokenId)) return null
   let remaining = 0
   for (const id of context) if (id === closingTokenId) remaining += 1
   for (let index = 0; index < prompt.length; index += 1) {

@@ -1,13 +1,20 @@
 import type { TokenRecord, VerificationStatus } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
 
-/** A verified chat record with the given ids (and optional logprobs), verification consistent with usage. */
+let responseCounter = 0
+
+/**
+ * A verified chat record with the given ids (and optional logprobs), verification consistent with usage.
+ * Each call gets its own `responseId`, as separate vLLM calls do.
+ */
 export function recordOf(
   promptTokenIds: number[],
   tokenIds: number[],
   overrides: Partial<TokenRecord> = {},
 ): TokenRecord {
+  responseCounter += 1
   return makeRecord({
+    responseId: `chatcmpl-${responseCounter}`,
     promptTokenIds,
     tokenIds,
     usage: {
