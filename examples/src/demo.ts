@@ -121,7 +121,7 @@ runExample(async () => {
     }
     if (server.embedded && nonCanonicalRate === 0) {
       console.log(
-        '(the embedded mock samples canonical splits; `MOCK_NON_CANONICAL_RATE=0.1 pnpm demo` makes it sample non-canonical ones, as real models sometimes do)',
+        '(the embedded mock samples canonical splits; `MOCK_NON_CANONICAL_RATE=0.5 pnpm demo` makes it sample non-canonical ones, as real models sometimes do)',
       )
     }
 
