@@ -124,6 +124,42 @@ describe('JsonlFileSink', () => {
     )
   })
 
+  test('resuming a file a crash left with a cut line: the new lines stand alone and are read back', async () => {
+    const path = freshPath()
+    const before = { rolloutId: 'r', callIndex: 0, record: makeRecord({ responseId: 'before-crash' }) }
+    const inFlight = { rolloutId: 'r', callIndex: 1, record: makeRecord({ responseId: 'in-flight' }) }
+    // what a process killed in the middle of its append leaves behind
+    appendFileSync(path, `${JSON.stringify(before)}\n${JSON.stringify(inFlight).slice(0, 50)}`)
+    const resumed = { rolloutId: 'r', callIndex: 1, record: makeRecord({ responseId: 'resumed' }) }
+    const sink = new JsonlFileSink(path)
+    sink.write(resumed)
+    sink.write({ ...resumed, callIndex: 2 })
+    await sink.close()
+    expect(await readJsonlRecords(path)).toEqual({
+      entries: [before, resumed, { ...resumed, callIndex: 2 }],
+      cutLines: [2],
+      truncatedTail: false,
+    })
+  })
+
+  test('an entry that cannot be serialised is a sink error and writes nothing', async () => {
+    const path = freshPath()
+    const sink = new JsonlFileSink(path)
+    const unserialisable = {
+      rolloutId: 'r',
+      callIndex: 0,
+      record: makeRecord({ text: 1n as unknown as string }),
+    }
+    expect(() => sink.write(unserialisable)).toThrow(
+      'JsonlFileSink: cannot serialise the entry: Do not know how to serialize a BigInt',
+    )
+    sink.write({ rolloutId: 'r', callIndex: 0, record: makeRecord() })
+    await sink.close()
+    expect((await readJsonlRecords(path)).entries).toEqual([
+      { rolloutId: 'r', callIndex: 0, record: makeRecord() },
+    ])
+  })
+
   test('refuses an empty path', () => {
     expect(() => new JsonlFileSink('')).toThrow('JsonlFileSink: `path` must be a non-empty string')
   })
@@ -135,15 +171,23 @@ describe('parseJsonlRecords', () => {
 
   test('drops and flags a partial last line (the call in flight at a crash)', () => {
     const text = line(entry) + JSON.stringify(entry).slice(0, 40)
-    expect(parseJsonlRecords(text)).toEqual({ entries: [entry], truncatedTail: true })
+    expect(parseJsonlRecords(text)).toEqual({ entries: [entry], cutLines: [], truncatedTail: true })
   })
 
   test('an empty file has no entries', () => {
-    expect(parseJsonlRecords('')).toEqual({ entries: [], truncatedTail: false })
+    expect(parseJsonlRecords('')).toEqual({ entries: [], cutLines: [], truncatedTail: false })
+  })
+
+  test('a complete line that is not JSON is a write cut short: skipped and reported; blank lines are skipped', () => {
+    const text = `${line(entry)}{"rolloutId":"r","callIn\n\n${line({ ...entry, callIndex: 1 })}`
+    expect(parseJsonlRecords(text)).toEqual({
+      entries: [entry, { ...entry, callIndex: 1 }],
+      cutLines: [2],
+      truncatedTail: false,
+    })
   })
 
   test.each([
-    ['{not json\n', 'records.jsonl:2: not valid JSON'],
     [`${JSON.stringify({ ...entry, rolloutId: 3 })}\n`, 'records.jsonl:2: missing string field rolloutId'],
     [
       `${JSON.stringify({ ...entry, callIndex: -1 })}\n`,

@@ -1,4 +1,13 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs'
 import { dirname } from 'node:path'
 import type { TaggedTokenRecord, TokenRecordSink } from '@vllm-tito/spec'
 import { describeError, RecorderError } from './recorder-error'
@@ -27,6 +36,9 @@ export class JsonlFileSink implements TokenRecordSink {
   readonly #fsync: boolean
   #descriptor: number | undefined
   #closed = false
+  // the file ends in a line cut short (a crash of an earlier writer, or a failed append that could not be
+  // taken back): the next line must start with a newline, or it would be glued to the cut one and lost too
+  #tailIsPartial = false
   #linesWritten = 0
   #bytesWritten = 0
 
@@ -49,25 +61,41 @@ export class JsonlFileSink implements TokenRecordSink {
   }
 
   /**
-   * Appends one line; when it returns, the line is in the file.
-   * @throws RecorderError (source `sink`) after {@link close}, or when the file cannot be opened or written.
+   * Appends one line; when it returns, the line is in the file. When the append fails part-way (a full disk),
+   * the part already written is taken back, so the file still ends with the last complete line and a later
+   * write (once there is space again) starts a line of its own.
+   * @throws RecorderError (source `sink`) after {@link close}, when the entry cannot be serialised, or when the
+   * file cannot be opened or written.
    */
   write(entry: TaggedTokenRecord): void {
     if (this.#closed) {
       throw new RecorderError(`JsonlFileSink: write after close (${this.path})`, { source: 'sink' })
     }
-    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8')
+    let json: string
     try {
-      const descriptor = this.#open()
-      let offset = 0
-      // a single append normally takes the whole line; loop for the rare short write
-      while (offset < bytes.length) offset += writeSync(descriptor, bytes, offset, bytes.length - offset)
-      if (this.#fsync) fsyncSync(descriptor)
+      json = JSON.stringify(entry)
     } catch (error) {
-      throw new RecorderError(`JsonlFileSink: cannot append to ${this.path}: ${describeError(error)}`, {
+      throw new RecorderError(`JsonlFileSink: cannot serialise the entry: ${describeError(error)}`, {
         source: 'sink',
         cause: error,
       })
+    }
+    let descriptor: number
+    try {
+      descriptor = this.#open()
+    } catch (error) {
+      throw this.#appendError(error)
+    }
+    const bytes = Buffer.from(`${this.#tailIsPartial ? '\n' : ''}${json}\n`, 'utf8')
+    let offset = 0
+    try {
+      // a single append normally takes the whole line; loop for the rare short write
+      while (offset < bytes.length) offset += writeSync(descriptor, bytes, offset, bytes.length - offset)
+      this.#tailIsPartial = false
+      if (this.#fsync) fsyncSync(descriptor)
+    } catch (error) {
+      if (offset > 0 && offset < bytes.length) this.#takeBack(descriptor, bytes.subarray(0, offset))
+      throw this.#appendError(error)
     }
     this.#linesWritten += 1
     this.#bytesWritten += bytes.length
@@ -75,7 +103,15 @@ export class JsonlFileSink implements TokenRecordSink {
 
   /** Lines are already in the file after `write`; this also forces them to the disk (`fsync`). */
   async flush(): Promise<void> {
-    if (this.#descriptor !== undefined) fsyncSync(this.#descriptor)
+    if (this.#descriptor === undefined) return
+    try {
+      fsyncSync(this.#descriptor)
+    } catch (error) {
+      throw new RecorderError(`JsonlFileSink: cannot flush ${this.path}: ${describeError(error)}`, {
+        source: 'sink',
+        cause: error,
+      })
+    }
   }
 
   /** Flushes and closes the file; later writes throw. Closing twice is harmless. */
@@ -87,6 +123,11 @@ export class JsonlFileSink implements TokenRecordSink {
     this.#descriptor = undefined
     try {
       fsyncSync(descriptor)
+    } catch (error) {
+      throw new RecorderError(`JsonlFileSink: cannot flush ${this.path}: ${describeError(error)}`, {
+        source: 'sink',
+        cause: error,
+      })
     } finally {
       closeSync(descriptor)
     }
@@ -95,8 +136,62 @@ export class JsonlFileSink implements TokenRecordSink {
   #open(): number {
     if (this.#descriptor === undefined) {
       mkdirSync(dirname(this.path), { recursive: true })
-      this.#descriptor = openSync(this.path, 'a')
+      // `a+`, not `a`: appends the same way, and lets the sink read the file's last byte and its own tail
+      // (a file it may write but not read is appended to blind)
+      let descriptor: number
+      try {
+        descriptor = openSync(this.path, 'a+')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error
+        descriptor = openSync(this.path, 'a')
+        this.#descriptor = descriptor
+        return descriptor
+      }
+      this.#descriptor = descriptor
+      const size = fstatSync(descriptor).size
+      this.#tailIsPartial = size > 0 && readLastBytes(descriptor, size, 1)[0] !== NEWLINE
     }
     return this.#descriptor
   }
+
+  /**
+   * Removes the part of a line a failed append left at the end of the file. Only when the file really ends
+   * with exactly those bytes: another process sharing the file may have appended after them, and its lines
+   * must not be cut. When they cannot be taken back, the next line starts with a newline instead.
+   */
+  #takeBack(descriptor: number, written: Uint8Array): void {
+    try {
+      const size = fstatSync(descriptor).size
+      if (
+        size >= written.length &&
+        Buffer.from(written).equals(readLastBytes(descriptor, size, written.length))
+      ) {
+        ftruncateSync(descriptor, size - written.length)
+        return
+      }
+    } catch {
+      // fall through: the cut line stays, and the next line is kept apart from it
+    }
+    this.#tailIsPartial = true
+  }
+
+  #appendError(error: unknown): RecorderError {
+    return new RecorderError(`JsonlFileSink: cannot append to ${this.path}: ${describeError(error)}`, {
+      source: 'sink',
+      cause: error,
+    })
+  }
+}
+
+const NEWLINE = 0x0a
+
+function readLastBytes(descriptor: number, size: number, count: number): Buffer {
+  const buffer = Buffer.alloc(count)
+  let read = 0
+  while (read < count) {
+    const got = readSync(descriptor, buffer, read, count - read, size - count + read)
+    if (got === 0) break
+    read += got
+  }
+  return buffer.subarray(0, read)
 }

@@ -12,8 +12,8 @@ export interface ToolInputCheckOptions {
    */
   fullSchemaValidation?: boolean
   /**
-   * Longest accepted input, in characters: the length of a JSON string input, or for a parsed input the summed
-   * length of its strings and keys plus one per other value. Default `1_000_000`.
+   * Longest accepted input, in characters: the length of a JSON string input, or for a parsed input one per
+   * value plus the length of every string and of every key (plus one). Default `1_000_000`.
    */
   maxInputCharacters?: number
   /** Deepest accepted nesting of objects and arrays (the input object itself is level 1). Default `64`. */
@@ -73,9 +73,14 @@ function isInvalidJsonWrapper(value: Record<string, unknown>): boolean {
 /**
  * Walks the input without recursion (so 10,000 levels cannot overflow the stack) and stops at the first limit
  * it crosses. Cycles in hand-built inputs end at the depth limit.
+ *
+ * Size is a lower bound of the input's JSON text: one character per value (even `""` or `{}`), plus the
+ * length of each string, plus the length of each key and one more for it. Why a value is counted when it is
+ * queued, before its container is walked: a huge array is refused at once, without first filling the queue
+ * with millions of entries.
  */
 function measure(input: Record<string, unknown>, maxDepth: number, maxCharacters: number) {
-  let characters = 0
+  let characters = 1
   const pending: Array<{ value: unknown; depth: number }> = [{ value: input, depth: 1 }]
   while (pending.length > 0) {
     const { value, depth } = pending.pop()!
@@ -84,16 +89,16 @@ function measure(input: Record<string, unknown>, maxDepth: number, maxCharacters
     } else if (typeof value === 'object' && value !== null) {
       if (depth > maxDepth) return 'too-deep'
       if (Array.isArray(value)) {
-        characters += 1
+        characters += value.length
+        if (characters > maxCharacters) return 'too-large'
         for (const item of value) pending.push({ value: item, depth: depth + 1 })
       } else {
-        for (const key of Object.keys(value)) {
-          characters += key.length + 1
+        const keys = Object.keys(value)
+        for (const key of keys) characters += key.length + 2
+        if (characters > maxCharacters) return 'too-large'
+        for (const key of keys)
           pending.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 })
-        }
       }
-    } else {
-      characters += 1
     }
     if (characters > maxCharacters) return 'too-large'
   }

@@ -56,36 +56,49 @@ function describe(error: ErrorObject): string {
   }
 }
 
+function isBranchParent(error: ErrorObject): boolean {
+  return error.keyword === 'anyOf' || error.keyword === 'oneOf'
+}
+
+/** Whether `error` was raised while ajv evaluated a branch of `parent` (same or deeper value, schema below). */
+function isBranchOf(error: ErrorObject, parent: ErrorObject): boolean {
+  return (
+    error.schemaPath.startsWith(`${parent.schemaPath}/`) &&
+    (error.instancePath === parent.instancePath || error.instancePath.startsWith(`${parent.instancePath}/`))
+  )
+}
+
 /**
  * Folds the branch errors of `anyOf`/`oneOf` into their parent: `must be string or null` when every branch
  * failed only on its type, else ajv's `must match a schema in anyOf`. Branch details otherwise multiply into
  * noise that changes with the order of the branches.
+ *
+ * Why one pass with a stack: ajv reports a failed `anyOf`/`oneOf` right after the errors of its branches, so
+ * those are the run of errors just before it that lie below it, and an inner `anyOf` is already folded into
+ * one entry when its outer one arrives. Matching each parent against every error instead is quadratic: an
+ * array of 20,000 failing items took minutes, and items sharing one `anyOf` claimed each other's branches.
  */
 function foldBranches(errors: readonly ErrorObject[]): ErrorObject[] {
-  const allParents = errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf')
-  if (allParents.length === 0) return [...errors]
-  // a nested anyOf is a branch of the outer one and folds into it
-  const parents = allParents.filter(
-    (parent) => !allParents.some((outer) => parent.schemaPath.startsWith(`${outer.schemaPath}/`)),
-  )
   const folded: ErrorObject[] = []
-  const branchErrors = new Set<ErrorObject>()
-  for (const parent of parents) {
-    const prefix = `${parent.schemaPath}/`
-    const branches = errors.filter((error) => error !== parent && error.schemaPath.startsWith(prefix))
-    for (const branch of branches) branchErrors.add(branch)
+  for (const error of errors) {
+    if (!isBranchParent(error)) {
+      folded.push(error)
+      continue
+    }
+    let firstBranch = folded.length
+    while (firstBranch > 0 && isBranchOf(folded[firstBranch - 1]!, error)) firstBranch -= 1
+    const branches = folded.splice(firstBranch)
     const onlyTypes =
       branches.length > 0 &&
-      branches.every((branch) => branch.keyword === 'type' && branch.instancePath === parent.instancePath)
+      branches.every((branch) => branch.keyword === 'type' && branch.instancePath === error.instancePath)
     if (onlyTypes) {
       const types = branches.map((branch) => typeNames((branch.params as { type?: unknown }).type))
-      folded.push({ ...parent, keyword: 'type', params: { type: types } })
+      folded.push({ ...error, keyword: 'type', params: { type: types } })
     } else {
-      folded.push(parent)
+      folded.push(error)
     }
   }
-  const parentSet = new Set<ErrorObject>(parents)
-  return [...errors.filter((error) => !parentSet.has(error) && !branchErrors.has(error)), ...folded]
+  return folded
 }
 
 /** Drops `pattern` errors where a `format` error says the same (zod emits both for emails, uuids, dates). */
@@ -97,7 +110,12 @@ function dropPatternsShadowedByFormats(errors: readonly ErrorObject[]): ErrorObj
 }
 
 function truncate(text: string, maxCharacters: number): string {
-  return text.length <= maxCharacters ? text : `${text.slice(0, Math.max(0, maxCharacters - 1))}…`
+  if (text.length <= maxCharacters) return text
+  let end = Math.max(0, maxCharacters - 1)
+  // never keep half of a surrogate pair: the lone half is not valid Unicode in the tool message
+  const last = text.charCodeAt(end - 1)
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1
+  return `${text.slice(0, end)}…`
 }
 
 /**
