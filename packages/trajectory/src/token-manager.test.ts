@@ -116,6 +116,24 @@ describe('TokenManager', () => {
     expect(view).toEqual([1, 2, 3])
   })
 
+  it('extends the loss mask with only the segments appended since the previous read', () => {
+    const manager = new TokenManager()
+    manager.addPrompt([1, 2])
+    manager.addResponse([3])
+    const mask = manager.lossMask
+    expect(mask).toEqual([0, 0, 1])
+    manager.addResponse([4, 5])
+    manager.addPrompt([6])
+    manager.addResponse([7])
+    expect(manager.lossMask).toBe(mask)
+    expect(mask).toEqual([0, 0, 1, 1, 1, 0, 1])
+    manager.reset()
+    manager.addResponse([8])
+    manager.addPrompt([9, 10])
+    expect(manager.lossMask).toEqual([1, 0, 0])
+    expect(mask).toEqual([0, 0, 1, 1, 1, 0, 1])
+  })
+
   it('toJSON returns independent copies', () => {
     const manager = new TokenManager()
     manager.addPrompt([1])
