@@ -4,28 +4,14 @@ import {
   type Qwen3Tokenizer,
   startMockVllm,
 } from '@vllm-tito/mock-vllm'
-import type { ChatMessage, ChatTool, TokenRecord } from '@vllm-tito/spec'
+import type { ChatMessage, TokenRecord } from '@vllm-tito/spec'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { calculatorTools } from './__fixtures__/calculator-tools'
 import { recordOf } from './__fixtures__/records'
 import { buildTrajectory } from './trajectory-builder'
 
 // the same tool loop over real HTTP: mock-vllm renders prompts with Qwen3's template and tokenizer and
 // returns prompt_token_ids / token_ids exactly as vLLM does (non-streaming, return_token_ids: true)
-
-const tools: ChatTool[] = [
-  {
-    type: 'function',
-    function: {
-      name: 'calculator',
-      description: 'Evaluates an arithmetic expression.',
-      parameters: {
-        type: 'object',
-        properties: { expression: { type: 'string' } },
-        required: ['expression'],
-      },
-    },
-  },
-]
 
 function scriptFor(thinking: boolean): string[] {
   const think = (text: string) => (thinking ? `<think>\n${text}\n</think>\n\n` : '')
@@ -62,7 +48,7 @@ async function runToolLoop(
       body: JSON.stringify({
         model: 'Qwen/Qwen3-8B',
         messages,
-        tools,
+        tools: calculatorTools,
         return_token_ids: true,
         ...(options.thinking ? {} : { chat_template_kwargs: { enable_thinking: false } }),
       }),

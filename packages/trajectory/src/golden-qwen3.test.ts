@@ -1,6 +1,7 @@
 import { loadQwen3Tokenizer, type Qwen3Tokenizer } from '@vllm-tito/mock-vllm'
-import type { ChatMessage, ChatTool } from '@vllm-tito/spec'
+import type { ChatMessage } from '@vllm-tito/spec'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { calculatorTools } from './__fixtures__/calculator-tools'
 import { recordOf } from './__fixtures__/records'
 import { checkRetokenization } from './check-retokenization'
 import { QWEN3_SPECIAL_TOKEN_IDS, specialTokenSkeleton } from './classify-prefix-break'
@@ -14,20 +15,6 @@ const THINK = 151667
 const END_THINK = 151668
 const TOOL_CALL = 151657
 
-const tools: ChatTool[] = [
-  {
-    type: 'function',
-    function: {
-      name: 'calculator',
-      description: 'Evaluates an arithmetic expression.',
-      parameters: {
-        type: 'object',
-        properties: { expression: { type: 'string' } },
-        required: ['expression'],
-      },
-    },
-  },
-]
 const opening: ChatMessage[] = [
   { role: 'system', content: 'You are a careful assistant.' },
   { role: 'user', content: 'What is 17 * 23 + 4? Use the calculator.' },
@@ -66,7 +53,7 @@ function toolLoop(options: { thinking: boolean; returnReasoning: boolean }) {
   const messages: ChatMessage[] = [...opening]
   const records = []
   for (const [index, call] of calls.entries()) {
-    const prompt = tokenizer.encodeChat(messages, { tools, chatTemplateKwargs })
+    const prompt = tokenizer.encodeChat(messages, { tools: calculatorTools, chatTemplateKwargs })
     const reasoning = options.thinking ? call.reasoning : null
     records.push(recordOf(prompt, responseIds(rawOutput(reasoning, toolCallText(call.expression)))))
     messages.push(
@@ -85,7 +72,7 @@ function toolLoop(options: { thinking: boolean; returnReasoning: boolean }) {
       { role: 'tool', content: call.result, tool_call_id: `call-${index}` },
     )
   }
-  const prompt = tokenizer.encodeChat(messages, { tools, chatTemplateKwargs })
+  const prompt = tokenizer.encodeChat(messages, { tools: calculatorTools, chatTemplateKwargs })
   const reasoning = options.thinking ? finalReasoning : null
   records.push(recordOf(prompt, responseIds(rawOutput(reasoning, finalAnswer))))
   return records
