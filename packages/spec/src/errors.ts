@@ -1,12 +1,8 @@
+import { hasErrorMarker as hasMarker } from './error-marker'
 import type { TokenRecord, TokenVerification } from './token-record'
 
 const BASE_MARKER = 'vllm-tito.error'
 const baseSymbol = Symbol.for(BASE_MARKER)
-
-/** Checks a marker by `Symbol.for` key, so errors from a second copy of this package are recognised. */
-function hasMarker(error: unknown, marker: symbol): boolean {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true
-}
 
 /**
  * The base of every error vllm-tito throws. Use {@link VLLMTitoError.isInstance} rather than `instanceof`:

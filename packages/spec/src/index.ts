@@ -10,6 +10,18 @@ export type {
   SamplingParams,
 } from './chat-request'
 export {
+  describeValue,
+  findTokenIdsProblem,
+  isPlainObject,
+  isTokenId,
+  isTokenIdList,
+  MAX_TOKEN_ID,
+  sameIds,
+  startsWithConcatenation,
+  startsWithIds,
+} from './checks'
+export { hasErrorMarker } from './error-marker'
+export {
   APICallError,
   type APICallErrorOptions,
   ContextOverflowError,
@@ -19,6 +31,11 @@ export {
   TokenIdsUnavailableError,
   VLLMTitoError,
 } from './errors'
+export {
+  INVALID_JSON_ARGUMENTS_KEY,
+  unwrapInvalidJsonArguments,
+  wrapInvalidJsonArguments,
+} from './invalid-json-arguments'
 export {
   extractTokenRecord,
   isTokenRecord,
@@ -37,6 +54,7 @@ export {
   type TokenRecordObserver,
   type TokenRecordSink,
 } from './observers'
+export { InvalidOptionError, OptionReader, type RequiredOption } from './options'
 export type {
   ChoiceEndEvent,
   ReasoningDeltaEvent,
