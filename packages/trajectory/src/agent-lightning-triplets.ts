@@ -27,9 +27,13 @@ export interface AgentLightningTripletInfo {
  * `reward` on the rollout's last triplet only (`null` on the others), as Agent Lightning itself places it.
  */
 export interface AgentLightningTriplet {
+  /** `token_ids`: every id the call saw. */
   prompt: { token_ids: number[] }
+  /** `token_ids`: the ids the call sampled; `log_probs`: one natural-log probability per id, or `null`. */
   response: { token_ids: number[]; log_probs: number[] | null }
+  /** The rollout's reward on its last triplet; `null` on the others. */
   reward: number | null
+  /** Where the triplet comes from, under `vllm_tito`. */
   metadata: { vllm_tito: AgentLightningTripletInfo }
 }
 

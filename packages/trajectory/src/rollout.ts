@@ -53,14 +53,21 @@ export interface Rollout {
 export interface CheckedRollout {
   /** Position in the batch given to the export. */
   position: number
+  /** The rollout's `taskId`. */
   taskId: string | number
+  /** The rollout's `sampleIndex`. */
   sampleIndex: number
+  /** The rollout's `rolloutId`. */
   rolloutId: string | number
+  /** The trajectory's sequences. */
   sequences: readonly TrainingSequence[]
   /** Prefix breaks found in the rollout. */
   breakCount: number
+  /** The rollout's reward. */
   reward: number | null
+  /** The rollout's failure, or `null`. */
   failure: RolloutFailure | null
+  /** The rollout's `promptTokenIds`, or `null`. */
   promptTokenIds: readonly number[] | null
 }
 

@@ -95,6 +95,7 @@ const OPTION_NAMES = [
   'emptyResponseTokenId',
 ]
 
+/** One row of the output before it is split into columns. */
 interface SkyRLRow {
   rollout: CheckedRollout
   rolloutIndex: number
@@ -133,39 +134,7 @@ export function toSkyRLGeneratorOutput(
   const checked = checkRollouts('skyrl', 'toSkyRLGeneratorOutput', rollouts)
   const ordered = inputIds ? orderByInput(checked, inputIds) : checked
 
-  const rows: SkyRLRow[] = []
-  for (const rollout of ordered) {
-    const selected = selectSequences(rollout, inexact)
-    if (!stepWise && selected.length > 1) {
-      throw new TrainerRowError(
-        'skyrl',
-        'single-sequence',
-        rollout.position,
-        `the rollout split into ${selected.length} sequences at prefix breaks; SkyRL takes one row per trajectory unless generator.step_wise_trajectories is on (pass stepWise: true), or build the trajectory with onBreak: 'merge-lossy'`,
-      )
-    }
-    if (rollout.reward === null) {
-      throw new TrainerRowError(
-        'skyrl',
-        'reward-required',
-        rollout.position,
-        'the reward is null; SkyRL reads every reward as float(reward), so give the rollout a number',
-      )
-    }
-    const rewards = placeReward(rollout.reward, Math.max(1, selected.length), placement)
-    const parts = selected.length > 0 ? selected.map(responsePart) : [emptyRow(rollout)]
-    parts.forEach((part, index) => {
-      giveResponseToken(part, emptyTokenId, rollout)
-      rows.push({
-        rollout,
-        rolloutIndex: rollout.position,
-        part,
-        sequence: selected[index] ?? null,
-        reward: rewards[index]!,
-        isLastStep: index === parts.length - 1,
-      })
-    })
-  }
+  const rows = ordered.flatMap((rollout) => rolloutRows(rollout, inexact, stepWise, placement, emptyTokenId))
   if (rows.length === 0) {
     throw new TrainerRowError(
       'skyrl',
@@ -199,6 +168,46 @@ export function toSkyRLGeneratorOutput(
     rollout_expert_indices: null,
     env_metrics: null,
   }
+}
+
+/** The rows of one rollout: one per sequence (several only step-wise), or one empty-response row. */
+function rolloutRows(
+  rollout: CheckedRollout,
+  inexact: InexactHandling,
+  stepWise: boolean,
+  placement: 'last-sequence' | 'repeat',
+  emptyTokenId: number | undefined,
+): SkyRLRow[] {
+  const selected = selectSequences(rollout, inexact)
+  if (!stepWise && selected.length > 1) {
+    throw new TrainerRowError(
+      'skyrl',
+      'single-sequence',
+      rollout.position,
+      `the rollout split into ${selected.length} sequences at prefix breaks; SkyRL takes one row per trajectory unless generator.step_wise_trajectories is on (pass stepWise: true), or build the trajectory with onBreak: 'merge-lossy'`,
+    )
+  }
+  if (rollout.reward === null) {
+    throw new TrainerRowError(
+      'skyrl',
+      'reward-required',
+      rollout.position,
+      'the reward is null; SkyRL reads every reward as float(reward), so give the rollout a number',
+    )
+  }
+  const rewards = placeReward(rollout.reward, Math.max(1, selected.length), placement)
+  const parts = selected.length > 0 ? selected.map(responsePart) : [emptyRow(rollout)]
+  return parts.map((part, index) => {
+    giveResponseToken(part, emptyTokenId, rollout)
+    return {
+      rollout,
+      rolloutIndex: rollout.position,
+      part,
+      sequence: selected[index] ?? null,
+      reward: rewards[index]!,
+      isLastStep: index === parts.length - 1,
+    }
+  })
 }
 
 function emptyRow(rollout: CheckedRollout): ResponsePart {

@@ -52,12 +52,19 @@ export interface SlimeSample {
   index: number
   /** Shared by every sample of one rollout (the rollout's `rolloutId`): slime's loss averages within it. */
   rollout_id: number
+  /** The whole sequence: the first prompt, then every response and everything between them. */
   tokens: number[]
+  /** How many of the last `tokens` are the response part (everything after the first prompt). */
   response_length: number
+  /** One entry per response token: 1 on model tokens, 0 on tool results and user turns. */
   loss_mask: Array<0 | 1>
+  /** One natural-log probability per response token, `0.0` on mask-0 tokens; `null` for the whole batch when a model token has none. */
   rollout_log_probs: number[] | null
+  /** The sample's reward under the reward placement, or `null` to let slime's reward model score it. */
   reward: number | null
+  /** How the sample ended. */
   status: SlimeStatus
+  /** Where the sample comes from, under `vllm_tito`. */
   metadata: { vllm_tito: SlimeSampleInfo }
 }
 

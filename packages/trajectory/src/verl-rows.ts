@@ -61,14 +61,21 @@ export interface VerlRowInfo {
  * `reward_score` the rollout's reward (verl writes it on the last response token; `null`: verl scores it).
  */
 export interface VerlRow {
+  /** The first call's prompt ids (or the rollout's `promptTokenIds` for an empty-response row). */
   prompt_ids: number[]
+  /** Every id after the prompt: the model's responses and the tool results and user turns between them. */
   response_ids: number[]
+  /** One entry per response id: 1 on model tokens, 0 on the rest. */
   response_mask: Array<0 | 1>
+  /** One natural-log probability per response id, `0.0` on mask-0 tokens; `null` for the whole batch when a model token has none. */
   response_logprobs: number[] | null
+  /** The rollout's reward, or `null` to let verl score the sample (all rows of a batch alike). */
   reward_score: number | null
   /** Chat turns, counted as verl's `ToolAgentLoop` does: the first prompt, each model call, each block of tool results or user turns between calls. */
   num_turns: number
+  /** verl's required performance metrics, from the records' timing. */
   metrics: VerlAgentLoopMetrics
+  /** Per-sample extras verl keeps as batch columns; ours under `vllm_tito`. */
   extra_fields: { vllm_tito: VerlRowInfo }
 }
 
