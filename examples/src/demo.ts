@@ -1,4 +1,4 @@
-// The main job (`pnpm demo`, design.md §6): a Strands agent with VLLMModel, the token recorder and the
+// The main job (`pnpm demo`): a Strands agent with VLLMModel, the token recorder and the
 // tool-validation hooks on a tool-using task, against a real vLLM (VLLM_BASE_URL, VLLM_MODEL_ID) or the embedded
 // mock. Prints the answer, the TITO summary, a retokenization-drift check, and where the trajectory JSONL, the
 // token records and the spans were written. Progress goes to stderr, results to stdout.
@@ -15,6 +15,7 @@ import { calculator } from './shared/calculator-tool'
 import { checkDrift, formatDriftSideBySide, serverTokenizer } from './shared/drift-check'
 import { JsonlSpanFileProcessor } from './shared/jsonl-span-file-processor'
 import { freshOutputPath } from './shared/output-files'
+import { specialTokenIdsFor } from './shared/special-token-ids'
 import { connectTargetServer, runExample } from './shared/target-server'
 import { formatSequenceSummary, formatTitoTable } from './shared/tito-summary'
 import { formatToolExchange, toolExchanges } from './shared/tool-exchanges'
@@ -69,8 +70,13 @@ runExample(async () => {
     const classifier: TextTokenizer | undefined = /qwen3/i.test(server.modelId)
       ? await loadQwen3Tokenizer()
       : undefined
-    const trajectory = buildTrajectory(recorder.history, classifier ? { tokenizer: classifier } : {})
-    const verlRows = toVerlRows(trajectory.sequences, { inexact: 'skip', reward: null })
+    const trajectory = buildTrajectory(recorder.history, {
+      ...specialTokenIdsFor(server.modelId),
+      ...(classifier ? { tokenizer: classifier } : {}),
+    })
+    // one verl AgentLoopOutput per rollout: a rollout that split at a prefix break gives its last sequence
+    const rollout = { taskId: 'demo-task', sampleIndex: 0, rolloutId: ROLLOUT_ID, trajectory, reward: null }
+    const verlRows = toVerlRows([rollout], { splitRollout: 'last-sequence' })
     writeFileSync(trajectoryPath, toJsonl(verlRows))
 
     console.log('vllm-tito demo: a Strands agent on vLLM with the exact token ids of every model call')

@@ -4,9 +4,10 @@ import { writeFileSync } from 'node:fs'
 import { VLLMClient } from '@vllm-tito/client'
 import { JsonlFileSink, VLLMTokenRecorder } from '@vllm-tito/recorder'
 import type { ChatMessage, ChatTool, TokenRecord } from '@vllm-tito/spec'
-import { buildTrajectory, toJsonl, toSkyRLRows } from '@vllm-tito/trajectory'
+import { buildTrajectory, toSkyRLGeneratorOutput } from '@vllm-tito/trajectory'
 import { evaluateArithmetic } from './shared/calculator-tool'
 import { freshOutputPath } from './shared/output-files'
+import { specialTokenIdsFor } from './shared/special-token-ids'
 import { connectTargetServer, runExample } from './shared/target-server'
 import { formatSequenceSummary, formatTitoTable } from './shared/tito-summary'
 
@@ -52,7 +53,7 @@ runExample(async () => {
   try {
     console.log(`server: ${server.description}`)
     const recordsPath = freshOutputPath('plain-client-records.jsonl')
-    const rowsPath = freshOutputPath('plain-client-skyrl.jsonl')
+    const outputPath = freshOutputPath('plain-client-skyrl.json')
     const client = new VLLMClient({ baseUrl: server.baseUrl })
     const sink = new JsonlFileSink(recordsPath)
     const recorder = new VLLMTokenRecorder({ rolloutId: 'plain-client-0', sink })
@@ -86,15 +87,23 @@ runExample(async () => {
     await sink.close()
     console.log()
 
-    const trajectory = buildTrajectory(recorder.history)
+    const trajectory = buildTrajectory(recorder.history, specialTokenIdsFor(server.modelId))
     console.log(formatTitoTable(recorder.history, trajectory))
     for (const line of formatSequenceSummary(trajectory)) console.log(line)
     for (const prefixBreak of trajectory.breaks)
       console.log(`call ${prefixBreak.turnIndex}: ${prefixBreak.kind} break: ${prefixBreak.detail}`)
-    const rows = toSkyRLRows(trajectory.sequences, { reward: 1, inexact: 'skip' })
-    writeFileSync(rowsPath, toJsonl(rows))
+    // SkyRL takes one GeneratorOutput of columns per batch; step-wise mode keeps a split rollout's sequences
+    const rollout = {
+      taskId: 'calculator-21x2',
+      sampleIndex: 0,
+      rolloutId: 'plain-client-0',
+      trajectory,
+      reward: 1,
+    }
+    const output = toSkyRLGeneratorOutput([rollout], { stepWise: true })
+    writeFileSync(outputPath, `${JSON.stringify(output)}\n`)
     console.log(`token records (JSONL): ${recordsPath}`)
-    console.log(`SkyRL rows (JSONL):    ${rowsPath}`)
+    console.log(`SkyRL GeneratorOutput: ${outputPath}`)
   } finally {
     await server.close()
   }

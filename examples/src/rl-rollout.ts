@@ -1,6 +1,6 @@
-// RL Training with TokenManager (the seed README's section): one rollout of a tool-using agent, then the
+// RL Training with TokenManager (the strands-vllm README's section): one rollout of a tool-using agent, then the
 // recorder's history → the trajectory builder (prefix check, loss masks, logprobs) → trainer rows as JSONL.
-// The seed appended every turn's full prompt to a TokenManager, repeating the history; the builder appends only
+// strands-vllm appended every turn's full prompt to a TokenManager, repeating the history; the builder appends only
 // what each prompt adds, and checks that it really extends what came before.
 import { writeFileSync } from 'node:fs'
 import { Agent, NullConversationManager } from '@strands-agents/sdk'
@@ -11,6 +11,7 @@ import { TrajectoryBuilder, toAgentLightningTriplets, toJsonl, toVerlRows } from
 import { answerText } from './shared/answer-text'
 import { calculator } from './shared/calculator-tool'
 import { freshOutputPath } from './shared/output-files'
+import { specialTokenIdsFor } from './shared/special-token-ids'
 import { connectTargetServer, runExample } from './shared/target-server'
 import { formatSequenceSummary, formatTitoTable } from './shared/tito-summary'
 
@@ -51,7 +52,10 @@ runExample(async () => {
 
     // the builder: prefix check between turns, loss mask 0 on prompt/tool tokens and 1 on model output
     const classifier = /qwen3/i.test(server.modelId) ? await loadQwen3Tokenizer() : undefined
-    const builder = new TrajectoryBuilder(classifier ? { tokenizer: classifier } : {})
+    const builder = new TrajectoryBuilder({
+      ...specialTokenIdsFor(server.modelId),
+      ...(classifier ? { tokenizer: classifier } : {}),
+    })
     for (const record of recorder.history) {
       const outcome = builder.add(record)
       console.log(
@@ -85,9 +89,17 @@ runExample(async () => {
       `TokenManager by hand: ${manager.length} tokens, ${manager.outputLength} with loss mask 1; same as the builder: ${same ? 'yes' : 'no'}`,
     )
 
-    const verlRows = toVerlRows(trajectory.sequences, { reward, inexact: 'skip' })
+    // the rollout with the ids trainers group by (here one task, one sample), then one row per trainer
+    const rollout = {
+      taskId: 'calculator-128-256',
+      sampleIndex: 0,
+      rolloutId: ROLLOUT_ID,
+      trajectory,
+      reward,
+    }
+    const verlRows = toVerlRows([rollout], { splitRollout: 'last-sequence' })
     writeFileSync(verlPath, toJsonl(verlRows))
-    const triplets = toAgentLightningTriplets(trajectory.sequences, { reward, inexact: 'skip' })
+    const triplets = toAgentLightningTriplets([rollout])
     writeFileSync(tripletsPath, toJsonl(triplets))
     const firstRow = verlRows[0]
     if (firstRow) {

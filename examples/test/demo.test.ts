@@ -164,12 +164,16 @@ describe('pnpm demo against the embedded mock', () => {
     }
     expect(run.stdout).toMatch(/^ {3}1 .* 1 {2}new \(retokenization break\) .* yes$/m)
     expect(run.stdout).toContain('call 1 started a new sequence (retokenization break)')
-    expect(parseJsonl(run.readOutput('demo-trajectory.jsonl'))).toHaveLength(2)
+    // verl takes one AgentLoopOutput per sample: the split rollout gives its last sequence, and says so
+    const rows = parseJsonl(run.readOutput('demo-trajectory.jsonl')) as VerlRow[]
+    expect(rows.map((row) => row.extra_fields.vllm_tito)).toMatchObject([
+      { sequence_index: 1, sequences_in_rollout: 2, prefix_breaks: 1, rollout_id: 'demo-rollout-0' },
+    ])
   })
 })
 
 describe('pnpm demo against a configured server', () => {
-  it('uses VLLM_BASE_URL (with /v1, as the seed writes it) and the first served model when VLLM_MODEL_ID is unset', async () => {
+  it('uses VLLM_BASE_URL (with /v1, as strands-vllm writes it) and the first served model when VLLM_MODEL_ID is unset', async () => {
     realServer = await startMockVllm({ model: 'my-org/my-model' })
     const run = await runDemo({ VLLM_BASE_URL: `${realServer.baseUrl}/v1` })
     expect(run.stderr).not.toContain('error')

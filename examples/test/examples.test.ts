@@ -3,7 +3,7 @@
 import { join } from 'node:path'
 import { loadQwen3Tokenizer } from '@vllm-tito/mock-vllm'
 import { readJsonlRecords } from '@vllm-tito/recorder'
-import type { AgentLightningTriplet, SkyRLRow, VerlRow } from '@vllm-tito/trajectory'
+import type { AgentLightningTriplet, SkyRLGeneratorOutput, VerlRow } from '@vllm-tito/trajectory'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ExampleRun, parseJsonl, runExampleFile, valueAfter } from './run-example'
 
@@ -110,6 +110,8 @@ describe('examples against the embedded mock', () => {
       ...second!.logprobs!,
     ])
     expect(row?.reward_score).toBe(1)
+    expect(row?.num_turns).toBe(4)
+    expect(row?.extra_fields.vllm_tito).toMatchObject({ rollout_id: 'rl-rollout-0', sample_index: 0 })
 
     const triplets = parseJsonl(run.readOutput('rl-rollout-agent-lightning.jsonl')) as AgentLightningTriplet[]
     expect(triplets.map((triplet) => triplet.response.token_ids)).toEqual([first!.tokenIds, second!.tokenIds])
@@ -118,6 +120,7 @@ describe('examples against the embedded mock', () => {
       second!.promptTokenIds,
     ])
     expect(triplets.map((triplet) => triplet.reward)).toEqual([null, 1])
+    expect(triplets.map((triplet) => triplet.response.log_probs)).toEqual([first!.logprobs, second!.logprobs])
     expect(valueAfter(stdout, 'verl rows (JSONL):                        ')).toBe(
       join(run.outputDirectory, 'rl-rollout-verl.jsonl'),
     )
@@ -150,7 +153,7 @@ describe('examples against the embedded mock', () => {
     expect(stdout).toContain(`same text, different ids from position ${driftIndex} on`)
   })
 
-  it('plain-client runs a tool loop without Strands; the second prompt extends the first and SkyRL rows are written', async () => {
+  it('plain-client runs a tool loop without Strands; the second prompt extends the first and a SkyRL GeneratorOutput is written', async () => {
     const run = await runExample('plain-client.ts')
     expect(run.stdout).toContain('[calculator "21 * 2" → 42]\nmodel: 21 * 2 is 42.\n')
     expect(run.stdout).toMatch(/^ {3}1 .* 0 {2}prefix .* yes$/m)
@@ -160,16 +163,17 @@ describe('examples against the embedded mock', () => {
       ['plain-client-0', 1],
     ])
     const [first, second] = entries.map((entry) => entry.record)
-    const [row, ...moreRows] = parseJsonl(run.readOutput('plain-client-skyrl.jsonl')) as SkyRLRow[]
-    expect(moreRows).toEqual([])
-    expect(row?.prompt_token_ids).toEqual(first!.promptTokenIds)
-    expect([...row!.prompt_token_ids, ...row!.response_ids]).toEqual([
+    const output = JSON.parse(run.readOutput('plain-client-skyrl.json')) as SkyRLGeneratorOutput
+    expect(output.prompt_token_ids).toEqual([first!.promptTokenIds])
+    expect([...output.prompt_token_ids[0]!, ...output.response_ids[0]!]).toEqual([
       ...second!.promptTokenIds!,
       ...second!.tokenIds!,
     ])
-    expect(row?.loss_masks.filter((mask) => mask === 1)).toHaveLength(
+    expect(output.loss_masks[0]!.filter((mask) => mask === 1)).toHaveLength(
       first!.tokenIds!.length + second!.tokenIds!.length,
     )
-    expect(row?.rewards).toBe(1)
+    expect(output.rewards).toEqual([1])
+    expect(output.is_last_step).toEqual([true])
+    expect(output.trajectory_ids).toEqual([{ instance_id: 'calculator-21x2', repetition_id: 0 }])
   })
 })

@@ -1,12 +1,15 @@
-import type { TextTokenizer } from '@vllm-tito/spec'
+import { OptionReader, type TextTokenizer } from '@vllm-tito/spec'
 import { findDriftIndex } from './find-drift-index'
+import { readSpecialTokenIds, readTokenizer } from './read-shared-options'
+import { validateTokenIds } from './token-input'
 
 /**
  * Why a turn's prompt does not start with the previous prompt + response (the classes of Agent Lightning's
  * `template_mismatch` / `retoken_mismatch` / `others_mismatch`):
  * - `template`: the sequence of special tokens differs — the chat template rewrote history, e.g. Qwen3
  *   dropping an earlier turn's `<think>…</think>`, or the empty `<think>\n\n</think>` of
- *   `enable_thinking: false` that the generation prompt has and the history rendering does not;
+ *   `enable_thinking: false` that the generation prompt has and the history rendering does not. Decided
+ *   only when the model family's special-token ids are given: without them no break is called `template`;
  * - `retokenization`: the decoded text is the same but the ids differ — the server re-encoded a sampled,
  *   non-canonical split (needs a tokenizer to decide);
  * - `other`: anything else (edited or trimmed history, a retried call, no tokenizer to compare text).
@@ -39,8 +42,11 @@ export interface PrefixBreak extends PrefixBreakClassification {
 
 /** Options of {@link classifyPrefixBreak}. */
 export interface ClassifyPrefixBreakOptions {
-  /** Ids that count as template structure. Default {@link QWEN3_SPECIAL_TOKEN_IDS}. */
-  specialTokenIds?: ReadonlySet<number>
+  /**
+   * The model family's special-token ids (the template skeleton), e.g. {@link QWEN3_SPECIAL_TOKEN_IDS}. No
+   * default: without them the `template` class is not decided, and the break's `detail` says so.
+   */
+  specialTokenIds?: Iterable<number>
   /** Decoder used to compare text; without it a non-template break is `other`. */
   tokenizer?: Pick<TextTokenizer, 'decode'>
 }
@@ -48,7 +54,9 @@ export interface ClassifyPrefixBreakOptions {
 /**
  * Qwen2.5/Qwen3 added tokens (151643–151668): `<|endoftext|>`, `<|im_start|>` 151644, `<|im_end|>` 151645,
  * vision markers, `<tool_call>` 151657, `</tool_call>` 151658, FIM tokens, `<tool_response>` 151665,
- * `</tool_response>` 151666, `<think>` 151667, `</think>` 151668. Pass your model's ids for other families.
+ * `</tool_response>` 151666, `<think>` 151667, `</think>` 151668 (the `added_tokens` of the models'
+ * `tokenizer.json`, e.g. https://huggingface.co/Qwen/Qwen3-8B/blob/main/tokenizer.json). Nothing uses it by
+ * default: pass it as `specialTokenIds` for a Qwen model, or your model family's ids for another.
  */
 export const QWEN3_SPECIAL_TOKEN_IDS: ReadonlySet<number> = new Set(
   Array.from({ length: 151668 - 151643 + 1 }, (_, offset) => 151643 + offset),
@@ -60,16 +68,35 @@ const EXCERPT_AFTER = 24
 /**
  * Classifies why `prompt` does not start with `context` (the previous turn's prompt + response ids).
  * Returns `null` when it does (no break).
+ *
+ * @throws InvalidOptionError (from spec) on an unknown or malformed option.
+ * @throws TokenInputError when `context` or `prompt` is not a list of token ids.
  */
 export function classifyPrefixBreak(
   context: readonly number[],
   prompt: readonly number[],
   options: ClassifyPrefixBreakOptions = {},
 ): PrefixBreakClassification | null {
+  const read = new OptionReader('classifyPrefixBreak', options).rejectUnknown([
+    'specialTokenIds',
+    'tokenizer',
+  ])
+  const specialTokenIds = readSpecialTokenIds(read)
+  const tokenizer = readTokenizer(read)
+  validateTokenIds(context, 'context')
+  validateTokenIds(prompt, 'prompt')
+  return classifyBreak(context, prompt, specialTokenIds, tokenizer)
+}
+
+/** {@link classifyPrefixBreak} on checked arguments (the trajectory builder checks them once, up front). */
+export function classifyBreak(
+  context: readonly number[],
+  prompt: readonly number[],
+  specialTokenIds: ReadonlySet<number> | undefined,
+  tokenizer: Pick<TextTokenizer, 'decode'> | undefined,
+): PrefixBreakClassification | null {
   const driftIndex = findDriftIndex(context, prompt)
   if (driftIndex === -1 || driftIndex === context.length) return null
-  const specialTokenIds = options.specialTokenIds ?? QWEN3_SPECIAL_TOKEN_IDS
-  const tokenizer = options.tokenizer
   const base = {
     driftIndex,
     contextLength: context.length,
@@ -84,7 +111,7 @@ export function classifyPrefixBreak(
       detail: `the prompt (${prompt.length} tokens) ends inside the previous context (${context.length} tokens): a retried or rewound call`,
     }
   }
-  const skeletonDrift = findSkeletonDrift(context, prompt, specialTokenIds)
+  const skeletonDrift = specialTokenIds ? findSkeletonDrift(context, prompt, specialTokenIds) : null
   if (skeletonDrift !== null) {
     return {
       ...base,
@@ -92,11 +119,16 @@ export function classifyPrefixBreak(
       detail: `special-token sequence differs at special token #${skeletonDrift.position}: context has ${describe(skeletonDrift.contextId)}, prompt has ${describe(skeletonDrift.promptId)}`,
     }
   }
+  // without the family's special-token ids a template change cannot be told apart from other edits
+  const templateNote = specialTokenIds
+    ? ''
+    : '; no specialTokenIds given, so a template change is not detected'
   if (!tokenizer) {
+    const structure = specialTokenIds ? 'same special-token structure, different ids' : 'different ids'
     return {
       ...base,
       kind: 'other',
-      detail: 'same special-token structure, different ids; no tokenizer given to compare the decoded text',
+      detail: `${structure}; no tokenizer given to compare the decoded text${templateNote}`,
     }
   }
   const contextText = tokenizer.decode(context)
@@ -111,7 +143,7 @@ export function classifyPrefixBreak(
   return {
     ...base,
     kind: 'other',
-    detail: `the decoded text differs from character ${findTextDrift(contextText, promptText)}: history was edited, trimmed or re-serialised`,
+    detail: `the decoded text differs from character ${findTextDrift(contextText, promptText)}: history was edited, trimmed or re-serialised${templateNote}`,
   }
 }
 

@@ -1,12 +1,7 @@
-import { type TokenRecord, type VerificationStatus, VLLMTitoError } from '@vllm-tito/spec'
+import { hasErrorMarker, type TokenRecord, type VerificationStatus, VLLMTitoError } from '@vllm-tito/spec'
 import type { PrefixBreak } from './classify-prefix-break'
 
 const MARKER = 'vllm-tito.error.trajectory'
-
-/** Checks a marker by `Symbol.for` key, so errors from a second installed copy are recognised too. */
-function hasMarker(error: unknown, marker: symbol): boolean {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true
-}
 
 const tokenInputSymbol = Symbol.for(`${MARKER}.token-input`)
 
@@ -29,7 +24,7 @@ export class TokenInputError extends VLLMTitoError {
   }
 
   static override isInstance(error: unknown): error is TokenInputError {
-    return hasMarker(error, tokenInputSymbol)
+    return hasErrorMarker(error, tokenInputSymbol)
   }
 }
 
@@ -56,7 +51,7 @@ export class LogprobLengthError extends VLLMTitoError {
   }
 
   static override isInstance(error: unknown): error is LogprobLengthError {
-    return hasMarker(error, logprobLengthSymbol)
+    return hasErrorMarker(error, logprobLengthSymbol)
   }
 }
 
@@ -77,7 +72,7 @@ export class PrefixBreakError extends VLLMTitoError {
   }
 
   static override isInstance(error: unknown): error is PrefixBreakError {
-    return hasMarker(error, prefixBreakSymbol)
+    return hasErrorMarker(error, prefixBreakSymbol)
   }
 }
 
@@ -105,7 +100,7 @@ export class UnverifiedRecordError extends VLLMTitoError {
   }
 
   static override isInstance(error: unknown): error is UnverifiedRecordError {
-    return hasMarker(error, unverifiedSymbol)
+    return hasErrorMarker(error, unverifiedSymbol)
   }
 }
 
@@ -122,17 +117,21 @@ export class InexactSequenceError extends VLLMTitoError {
   readonly sequenceIndex: number
   /** Why the sequence is not exact. */
   readonly issues: readonly string[]
+  /** Position of the rollout in the exported batch, when the export was given rollouts. */
+  readonly rolloutIndex: number | undefined
 
-  constructor(sequenceIndex: number, issues: readonly string[]) {
+  constructor(sequenceIndex: number, issues: readonly string[], rolloutIndex?: number) {
+    const where = rolloutIndex === undefined ? '' : `rollout ${rolloutIndex}: `
     super(
-      `sequence ${sequenceIndex} is not exact (${issues.join('; ')}); pass inexact: 'skip' or 'include' to export anyway`,
+      `${where}sequence ${sequenceIndex} is not exact (${issues.join('; ')}); pass inexact: 'skip' or 'include' to export anyway`,
     )
     this.sequenceIndex = sequenceIndex
     this.issues = issues
+    this.rolloutIndex = rolloutIndex
   }
 
   static override isInstance(error: unknown): error is InexactSequenceError {
-    return hasMarker(error, inexactSymbol)
+    return hasErrorMarker(error, inexactSymbol)
   }
 }
 
@@ -177,6 +176,58 @@ export class DuplicateResponseError extends VLLMTitoError {
   }
 
   static override isInstance(error: unknown): error is DuplicateResponseError {
-    return hasMarker(error, duplicateResponseSymbol)
+    return hasErrorMarker(error, duplicateResponseSymbol)
+  }
+}
+
+/** The trainers the exports write rows for. */
+export type TrainerName = 'verl' | 'skyrl' | 'slime' | 'agent-lightning'
+
+/**
+ * The trainer rule a batch of rollouts breaks:
+ * - `unique-ids`: two rollouts share a task id and sample index, or a rollout id;
+ * - `integer-ids`: slime numbers its groups and samples, so its ids must be integers;
+ * - `single-sequence`: the trainer takes one row per rollout, and this rollout split into several sequences;
+ * - `row-required`: the trainer needs a row for every rollout, and this one has no tokens to make it from;
+ * - `rewards-all-or-none`: some rows of the batch have a reward and others `null`;
+ * - `reward-required`: the trainer takes no `null` reward;
+ * - `logprobs-all-or-none`: some rows have complete logprobs and others not (`mixedLogprobs: 'throw'`);
+ * - `input-order`: the rollouts do not match the trainer's input batch one to one.
+ */
+export type TrainerRule =
+  | 'unique-ids'
+  | 'integer-ids'
+  | 'single-sequence'
+  | 'row-required'
+  | 'rewards-all-or-none'
+  | 'reward-required'
+  | 'logprobs-all-or-none'
+  | 'input-order'
+
+const trainerRowSymbol = Symbol.for(`${MARKER}.trainer-row`)
+
+/**
+ * A batch of rollouts cannot become rows the trainer accepts as they are: thrown by the exports instead of
+ * writing a row the trainer would reject (or silently misread) later. The message names the rollout and the fix.
+ */
+export class TrainerRowError extends VLLMTitoError {
+  readonly [trainerRowSymbol] = true
+  override readonly name: string = 'TrainerRowError'
+  /** The trainer whose rule is broken. */
+  readonly trainer: TrainerName
+  /** Which rule. */
+  readonly rule: TrainerRule
+  /** Position of the offending rollout in the batch, or `null` for a rule about the batch as a whole. */
+  readonly rolloutIndex: number | null
+
+  constructor(trainer: TrainerName, rule: TrainerRule, rolloutIndex: number | null, message: string) {
+    super(`${trainer}: ${rolloutIndex === null ? '' : `rollout ${rolloutIndex}: `}${message}`)
+    this.trainer = trainer
+    this.rule = rule
+    this.rolloutIndex = rolloutIndex
+  }
+
+  static override isInstance(error: unknown): error is TrainerRowError {
+    return hasErrorMarker(error, trainerRowSymbol)
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { findDriftIndex, startsWithIds } from './find-drift-index'
+import { findDriftIndex } from './find-drift-index'
 
 describe('findDriftIndex', () => {
   it('finds the first differing position', () => {
@@ -14,14 +14,5 @@ describe('findDriftIndex', () => {
   it('returns -1 for equal sequences', () => {
     expect(findDriftIndex([1, 2], [1, 2])).toBe(-1)
     expect(findDriftIndex([], [])).toBe(-1)
-  })
-})
-
-describe('startsWithIds', () => {
-  it('checks an id prefix', () => {
-    expect(startsWithIds([1, 2, 3], [1, 2])).toBe(true)
-    expect(startsWithIds([1, 2, 3], [])).toBe(true)
-    expect(startsWithIds([1, 2], [1, 2, 3])).toBe(false)
-    expect(startsWithIds([1, 3, 3], [1, 2])).toBe(false)
   })
 })

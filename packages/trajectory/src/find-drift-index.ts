@@ -14,12 +14,3 @@ export function findDriftIndex(left: readonly number[], right: readonly number[]
   }
   return left.length === right.length ? -1 : shared
 }
-
-/** `true` when `ids` begins with every id of `prefix`, in order (an empty prefix always matches). */
-export function startsWithIds(ids: readonly number[], prefix: readonly number[]): boolean {
-  if (prefix.length > ids.length) return false
-  for (let index = 0; index < prefix.length; index += 1) {
-    if (ids[index] !== prefix[index]) return false
-  }
-  return true
-}

@@ -8,6 +8,7 @@ import type { ChatMessage, TokenRecord } from '@vllm-tito/spec'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { calculatorTools } from './__fixtures__/calculator-tools'
 import { recordOf } from './__fixtures__/records'
+import { QWEN3_SPECIAL_TOKEN_IDS } from './classify-prefix-break'
 import { buildTrajectory } from './trajectory-builder'
 
 // the same tool loop over real HTTP: mock-vllm renders prompts with Qwen3's template and tokenizer and
@@ -89,7 +90,7 @@ describe('golden: Qwen3 tool loop served by mock-vllm', () => {
   it('thinking on, reasoning not sent back: two template breaks, three exact sequences', async () => {
     server = await startMockVllm({ policy: { script: scriptFor(true) } })
     const records = await runToolLoop(server, { thinking: true, returnReasoning: false })
-    const trajectory = buildTrajectory(records, { tokenizer })
+    const trajectory = buildTrajectory(records, { tokenizer, specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
     expect(trajectory.metrics.breaks).toEqual({ template: 2, retokenization: 0, other: 0 })
     expect(trajectory.sequences).toHaveLength(3)
     expect(trajectory.breaks[0]!.driftIndex).toBe(records[0]!.promptTokenIds!.length)
@@ -99,7 +100,7 @@ describe('golden: Qwen3 tool loop served by mock-vllm', () => {
   it('thinking on, reasoning sent back: one sequence equal to the last call', async () => {
     server = await startMockVllm({ policy: { script: scriptFor(true) } })
     const records = await runToolLoop(server, { thinking: true, returnReasoning: true })
-    const trajectory = buildTrajectory(records, { tokenizer })
+    const trajectory = buildTrajectory(records, { tokenizer, specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
     expect(trajectory.breaks).toEqual([])
     const last = records.at(-1)!
     expect(trajectory.sequences.map((sequence) => sequence.tokenIds)).toEqual([
@@ -111,7 +112,7 @@ describe('golden: Qwen3 tool loop served by mock-vllm', () => {
   it('enable_thinking: false: the empty think block is not re-rendered, classified template', async () => {
     server = await startMockVllm({ policy: { script: scriptFor(false) } })
     const records = await runToolLoop(server, { thinking: false, returnReasoning: false })
-    const trajectory = buildTrajectory(records, { tokenizer })
+    const trajectory = buildTrajectory(records, { tokenizer, specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
     expect(trajectory.metrics.breaks).toEqual({ template: 2, retokenization: 0, other: 0 })
     const firstPrompt = records[0]!.promptTokenIds!
     expect(trajectory.breaks[0]!.driftIndex).toBe(firstPrompt.length - 4)
@@ -121,7 +122,7 @@ describe('golden: Qwen3 tool loop served by mock-vllm', () => {
   it('non-canonical sampled splits come back re-encoded: retokenization findings', async () => {
     server = await startMockVllm({ policy: { script: scriptFor(true) }, nonCanonicalRate: 1, seed: 7 })
     const records = await runToolLoop(server, { thinking: true, returnReasoning: true })
-    const trajectory = buildTrajectory(records, { tokenizer })
+    const trajectory = buildTrajectory(records, { tokenizer, specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
     expect(trajectory.metrics.breaks).toEqual({ template: 0, retokenization: 2, other: 0 })
     expect(trajectory.sequences).toHaveLength(3)
     const firstResponse = records[0]!.tokenIds!

@@ -5,11 +5,17 @@ import {
   buildTrajectory,
   checkRetokenization,
   type PrefixBreakKind,
+  type Rollout,
+  type SkyRLGeneratorOutput,
+  type SlimeSample,
   type Token,
   type TokenManager,
   type TrainingSequence,
   type Trajectory,
   type TrajectoryBuilder,
+  toAgentLightningTriplets,
+  toSkyRLGeneratorOutput,
+  toSlimeSamples,
   toVerlRows,
   type VerlRow,
 } from './index'
@@ -34,9 +40,19 @@ describe('public types', () => {
     expectTypeOf<Token>().toEqualTypeOf<{ tokenId: number; logprob: number | null; lossMask: 0 | 1 }>()
   })
 
-  it('exports trainer rows', () => {
+  it('exports trainer rows from rollouts', () => {
+    expectTypeOf(toVerlRows).parameter(0).toEqualTypeOf<readonly Rollout[]>()
     expectTypeOf(toVerlRows).returns.toEqualTypeOf<VerlRow[]>()
+    expectTypeOf(toSkyRLGeneratorOutput).returns.toEqualTypeOf<SkyRLGeneratorOutput>()
+    expectTypeOf(toSlimeSamples).returns.toEqualTypeOf<SlimeSample[]>()
+    expectTypeOf(toAgentLightningTriplets).returns.toEqualTypeOf<AgentLightningTriplet[]>()
     expectTypeOf<VerlRow['response_logprobs']>().toEqualTypeOf<number[] | null>()
+    expectTypeOf<SkyRLGeneratorOutput['rewards']>().toEqualTypeOf<number[] | number[][]>()
+    expectTypeOf<AgentLightningTriplet['response']>().toEqualTypeOf<{
+      token_ids: number[]
+      log_probs: number[] | null
+    }>()
+    expectTypeOf<Rollout['taskId']>().toEqualTypeOf<string | number>()
     expectTypeOf<AgentLightningTriplet['prompt']>().toEqualTypeOf<{ token_ids: number[] }>()
     expectTypeOf<TrainingSequence['lossMask']>().toEqualTypeOf<Array<0 | 1>>()
     expectTypeOf<PrefixBreakKind>().toEqualTypeOf<'template' | 'retokenization' | 'other'>()

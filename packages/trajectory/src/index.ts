@@ -1,3 +1,9 @@
+export {
+  type AgentLightningExportOptions,
+  type AgentLightningTriplet,
+  type AgentLightningTripletInfo,
+  toAgentLightningTriplets,
+} from './agent-lightning-triplets'
 export { checkRetokenization, type RetokenizationCheck } from './check-retokenization'
 export {
   type ClassifyPrefixBreakOptions,
@@ -6,7 +12,6 @@ export {
   type PrefixBreakClassification,
   type PrefixBreakKind,
   QWEN3_SPECIAL_TOKEN_IDS,
-  specialTokenSkeleton,
 } from './classify-prefix-break'
 export {
   DuplicateResponseError,
@@ -14,9 +19,33 @@ export {
   LogprobLengthError,
   PrefixBreakError,
   TokenInputError,
+  type TrainerName,
+  TrainerRowError,
+  type TrainerRule,
   UnverifiedRecordError,
 } from './errors'
-export { findDriftIndex, startsWithIds } from './find-drift-index'
+export { findDriftIndex } from './find-drift-index'
+export type { Rollout, RolloutFailure, RolloutFailureSource } from './rollout'
+export type {
+  InexactHandling,
+  MixedLogprobsHandling,
+  RewardPlacement,
+  SequenceStatus,
+} from './sequence-rows'
+export {
+  type SkyRLExportOptions,
+  type SkyRLGeneratorOutput,
+  type SkyRLTrajectoryId,
+  toSkyRLGeneratorOutput,
+} from './skyrl-generator-output'
+export {
+  type SlimeExportOptions,
+  type SlimeSample,
+  type SlimeSampleInfo,
+  type SlimeStatus,
+  toSlimeSamples,
+} from './slime-samples'
+export { toJsonl } from './to-jsonl'
 export {
   type Token,
   TokenManager,
@@ -24,31 +53,24 @@ export {
   type TokenManagerSnapshot,
   type TokenSegment,
 } from './token-manager'
+export { buildTrajectory, TrajectoryBuilder } from './trajectory-builder'
+export type {
+  BreakPolicy,
+  ExcludedTurn,
+  SequenceTurn,
+  TrainingSequence,
+  Trajectory,
+  TrajectoryMetrics,
+  TrajectoryOptions,
+  TurnJoin,
+  TurnOutcome,
+  UnverifiedPolicy,
+} from './trajectory-types'
 export {
-  type AgentLightningTriplet,
-  type InexactHandling,
-  type SkyRLRow,
-  type SlimeSample,
-  type SlimeStatus,
-  type TrainerExportOptions,
-  toAgentLightningTriplets,
-  toJsonl,
-  toSkyRLRows,
-  toSlimeSamples,
   toVerlRows,
+  type VerlAgentLoopMetrics,
+  type VerlExportOptions,
   type VerlRow,
-} from './trainer-exports'
-export {
-  type BreakPolicy,
-  buildTrajectory,
-  type ExcludedTurn,
-  type SequenceTurn,
-  type TrainingSequence,
-  type Trajectory,
-  TrajectoryBuilder,
-  type TrajectoryMetrics,
-  type TrajectoryOptions,
-  type TurnJoin,
-  type TurnOutcome,
-  type UnverifiedPolicy,
-} from './trajectory-builder'
+  type VerlRowInfo,
+  type VerlSplitRolloutHandling,
+} from './verl-rows'

@@ -86,14 +86,14 @@ describe('TokenManager', () => {
   it('rejects bad ids and logprobs with a typed error naming the position', () => {
     const manager = new TokenManager()
     expect(() => manager.addPrompt([1, -2])).toThrowError(
-      'prompt token id at index 1 is -2; expected an integer from 0 to 4294967295',
+      'prompt token ids[1] is -2, not a token id (an integer from 0 to 4294967295)',
     )
     expect(() => manager.addResponse([1, 2.5])).toThrowError(TokenInputError)
     expect(() => manager.addResponse('12' as unknown as number[])).toThrowError(
-      'response token ids must be an array of integers',
+      'response token ids is the string "12", not an array of token ids',
     )
     expect(() => manager.addResponse([1], [Number.NaN])).toThrowError(
-      'response logprob at index 0 is NaN; expected a finite number or null',
+      'response logprobs[0] is NaN, not a finite number or null',
     )
     const error = catchError(() => manager.addPrompt([0, 1, Number.POSITIVE_INFINITY]))
     expect(TokenInputError.isInstance(error)).toBe(true)

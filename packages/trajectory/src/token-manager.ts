@@ -1,4 +1,6 @@
-import { LogprobLengthError, TokenInputError } from './errors'
+import { OptionReader } from '@vllm-tito/spec'
+import { LogprobLengthError } from './errors'
+import { validateLogprobs, validateTokenIds } from './token-input'
 
 /** One token of a managed sequence, as `TokenManager.tokens` lists them (Python `Token`). */
 export interface Token {
@@ -48,8 +50,6 @@ export interface TokenManagerSnapshot {
   segmentInfo: Array<[isOutput: boolean, length: number]>
 }
 
-/** Largest id accepted (the vocabulary of any tokenizer fits in 32 bits). */
-const MAX_TOKEN_ID = 0xffff_ffff
 // tokens live in fixed-size chunks: appends never copy earlier tokens and leave no garbage behind
 const CHUNK_BITS = 16
 const CHUNK_SIZE = 1 << CHUNK_BITS
@@ -120,8 +120,10 @@ export class TokenManager {
   // biome-ignore lint/correctness/noUnusedPrivateClassMembers: never read; it exists only to stay reachable
   static readonly #shapeKeeper = new TokenManager()
 
+  /** @throws InvalidOptionError (from spec) on an unknown option or a `strict` that is not a boolean. */
   constructor(options: TokenManagerOptions = {}) {
-    this.#strict = options.strict ?? false
+    const read = new OptionReader('new TokenManager', options).rejectUnknown(['strict'])
+    this.#strict = read.boolean('strict') ?? false
   }
 
   /** Whether wrong-length logprobs throw (see {@link TokenManagerOptions.strict}). */
@@ -302,41 +304,4 @@ function growView(view: unknown[], length: number): number {
   const start = view.length
   if (start < length) view.length = length
   return start
-}
-
-/** Throws {@link TokenInputError} unless `tokenIds` is an array of integers from 0 to 2^32 - 1. */
-export function validateTokenIds(tokenIds: unknown, what: string): asserts tokenIds is readonly number[] {
-  if (!Array.isArray(tokenIds)) {
-    throw new TokenInputError('tokenIds', null, `${what} token ids must be an array of integers`)
-  }
-  for (let index = 0; index < tokenIds.length; index += 1) {
-    const id: unknown = tokenIds[index]
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > MAX_TOKEN_ID) {
-      throw new TokenInputError(
-        'tokenIds',
-        index,
-        `${what} token id at index ${index} is ${JSON.stringify(id) ?? String(id)}; expected an integer from 0 to ${MAX_TOKEN_ID}`,
-      )
-    }
-  }
-}
-
-/** Throws {@link TokenInputError} unless `logprobs` is an array of finite numbers or `null`s. */
-export function validateLogprobs(
-  logprobs: unknown,
-  what: string,
-): asserts logprobs is readonly (number | null)[] {
-  if (!Array.isArray(logprobs)) {
-    throw new TokenInputError('logprobs', null, `${what} logprobs must be an array of numbers or null`)
-  }
-  for (let index = 0; index < logprobs.length; index += 1) {
-    const logprob: unknown = logprobs[index]
-    if (logprob !== null && (typeof logprob !== 'number' || !Number.isFinite(logprob))) {
-      throw new TokenInputError(
-        'logprobs',
-        index,
-        `${what} logprob at index ${index} is ${String(logprob)}; expected a finite number or null`,
-      )
-    }
-  }
 }

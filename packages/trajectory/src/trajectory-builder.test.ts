@@ -72,6 +72,8 @@ describe('buildTrajectory: prefix merging', () => {
         responseEnd: 7,
         finishReason: 'stop',
         verified: true,
+        startedAt: 1,
+        endedAt: 3,
       },
       {
         turnIndex: 1,
@@ -81,6 +83,8 @@ describe('buildTrajectory: prefix merging', () => {
         responseEnd: 11,
         finishReason: 'stop',
         verified: true,
+        startedAt: 1,
+        endedAt: 3,
       },
       {
         turnIndex: 2,
@@ -90,6 +94,8 @@ describe('buildTrajectory: prefix merging', () => {
         responseEnd: 15,
         finishReason: 'length',
         verified: true,
+        startedAt: 1,
+        endedAt: 3,
       },
     ])
     expect(trajectory.breaks).toEqual([])
@@ -356,7 +362,7 @@ describe('buildTrajectory: logprobs and input checks', () => {
     const error = catchError(() => buildTrajectory([recordOf(prompt1, [1, -1])]))
     expect(TokenInputError.isInstance(error)).toBe(true)
     expect((error as Error).message).toBe(
-      'turn 0 response token id at index 1 is -1; expected an integer from 0 to 4294967295',
+      'turn 0 response token ids[1] is -1, not a token id (an integer from 0 to 4294967295)',
     )
   })
 })

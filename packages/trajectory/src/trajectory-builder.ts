@@ -1,158 +1,31 @@
 import {
-  type FinishReason,
+  OptionReader,
+  sameIds,
+  startsWithConcatenation,
   type TextTokenizer,
   TokenIdsUnavailableError,
   type TokenRecord,
-  type VerificationStatus,
 } from '@vllm-tito/spec'
-import {
-  classifyPrefixBreak,
-  type PrefixBreak,
-  type PrefixBreakKind,
-  QWEN3_SPECIAL_TOKEN_IDS,
-} from './classify-prefix-break'
+import { classifyBreak, type PrefixBreak, type PrefixBreakKind } from './classify-prefix-break'
+import { findClosingTokenAlignment } from './closing-token-alignment'
 import { DuplicateResponseError, LogprobLengthError, PrefixBreakError, UnverifiedRecordError } from './errors'
-import { TokenManager, validateLogprobs, validateTokenIds } from './token-manager'
+import { materialize, type OpenSequence } from './open-sequence'
+import { readSpecialTokenIds, readTokenizer } from './read-shared-options'
+import { validateLogprobs, validateTokenIds } from './token-input'
+import { TokenManager } from './token-manager'
+import type {
+  BreakPolicy,
+  ExcludedTurn,
+  Trajectory,
+  TrajectoryOptions,
+  TurnJoin,
+  TurnOutcome,
+  UnverifiedPolicy,
+} from './trajectory-types'
 
-/**
- * What to do when a turn's prompt does not start with the previous prompt + response:
- * - `new-sequence` (default): close the current sequence and start a new one with this turn (step-wise
- *   fallback, exact);
- * - `throw`: throw {@link PrefixBreakError};
- * - `merge-lossy`: keep one sequence by appending only the part of the new prompt after the previous turn's
- *   closing token (e.g. `<|im_end|>`), located by counting that token; the sequence is flagged inexact
- *   (`exact: false`) because the model saw a different history than the sequence holds. Falls back to
- *   `new-sequence` when the closing token cannot be located, or when the previous turn does not end in a
- *   special token (a response cut by `length`): counting an ordinary token could align inside the new
- *   messages and drop or repeat tokens.
- */
-export type BreakPolicy = 'new-sequence' | 'throw' | 'merge-lossy'
-
-/**
- * What to do with a record whose `verification.verified` is `false` (ids missing, counts differing from
- * `usage`, no `usage`, or an interrupted call):
- * - `exclude` (default): leave the turn out. Its response is not trained on; if a later prompt extends the
- *   last included context, the excluded turn's tokens arrive inside that prompt's suffix with loss mask 0;
- * - `flag`: include it, but mark its sequence `exact: false` with an issue (trainer exports refuse inexact
- *   sequences unless told otherwise). Records without ids cannot be included and are excluded;
- * - `throw`: throw {@link UnverifiedRecordError} (or spec's `TokenIdsUnavailableError` when ids are missing).
- */
-export type UnverifiedPolicy = 'exclude' | 'flag' | 'throw'
-
-/** Options of the {@link TrajectoryBuilder}. */
-export interface TrajectoryOptions {
-  /** Policy for prefix breaks. Default `new-sequence`. */
-  onBreak?: BreakPolicy
-  /** Policy for unverified records. Default `exclude`. */
-  unverified?: UnverifiedPolicy
-  /** Throw `LogprobLengthError` on a record whose logprobs do not align with its ids (default: drop them). */
-  strictLogprobs?: boolean
-  /** Special-token ids for the `template` class. Default `QWEN3_SPECIAL_TOKEN_IDS`. */
-  specialTokenIds?: Iterable<number>
-  /** Decoder for the `retokenization` class and for log excerpts; without it such breaks are `other`. */
-  tokenizer?: Pick<TextTokenizer, 'decode'>
-}
-
-/** How a turn joined its sequence. */
-export type TurnJoin = 'start' | 'prefix' | 'lossy'
-
-/** Where one turn lies inside its sequence (token offsets, end exclusive). */
-export interface SequenceTurn {
-  /** Position of the record in the rollout (0-based). */
-  turnIndex: number
-  /** How the turn joined: first turn of the sequence, exact prefix extension, or lossy merge. */
-  join: TurnJoin
-  /** Offset of the prompt tokens this turn added (for `start`: 0). */
-  promptStart: number
-  /** Offset of the turn's response (= end of its added prompt tokens). */
-  responseStart: number
-  /** End of the turn's response. */
-  responseEnd: number
-  /** The record's finish reason. */
-  finishReason: FinishReason | null
-  /** The record's `verification.verified`. */
-  verified: boolean
-}
-
-/** One training row: a sequence of merged turns with its loss mask and logprobs. */
-export interface TrainingSequence {
-  /** Position in {@link Trajectory.sequences}. */
-  index: number
-  /** Every token id: the first prompt, then per turn the new prompt suffix and the response. */
-  tokenIds: number[]
-  /** `1` on response tokens, `0` on prompt, tool-result and user tokens. Same length as `tokenIds`. */
-  lossMask: Array<0 | 1>
-  /** Logprob per token, `null` where none is known (prompt tokens, or responses without logprobs). */
-  logprobs: Array<number | null>
-  /** Length of the first turn's prompt: everything after it is the "response" part trainers take. */
-  promptLength: number
-  /** The turns of this sequence, in order. */
-  turns: SequenceTurn[]
-  /** `true` when every token id is exactly what vLLM served and the sequence is what the model saw. */
-  exact: boolean
-  /** Why the sequence is not exact (empty when it is). */
-  issues: string[]
-  /** `true` when every loss-mask-1 token has a logprob. */
-  logprobsComplete: boolean
-}
-
-/** A turn the builder left out (policy `exclude`, or a record without ids under `flag`). */
-export interface ExcludedTurn {
-  /** Position of the record in the rollout. */
-  turnIndex: number
-  /** The record's verification status. */
-  status: VerificationStatus
-  /** Why, in words. */
-  detail: string
-}
-
-/** Counters of one build. */
-export interface TrajectoryMetrics {
-  /** Records given. */
-  turns: number
-  /** Records that are part of a sequence. */
-  turnsIncluded: number
-  /** Turns appended to an existing sequence because their prompt extended the previous context exactly. */
-  turnsMerged: number
-  /** Turns appended across a break by the `merge-lossy` policy. */
-  lossyMerges: number
-  /** Records left out. */
-  turnsExcluded: number
-  /** Sequences produced. */
-  sequences: number
-  /** Prefix breaks by class. */
-  breaks: Record<PrefixBreakKind, number>
-  /** Tokens in all sequences. */
-  tokensInSequences: number
-  /** Tokens one row per included turn (prompt + response each) would hold. */
-  tokensInPerTurnRows: number
-  /** `tokensInPerTurnRows - tokensInSequences`: history not repeated thanks to merging. */
-  tokensSaved: number
-  /** `tokensInPerTurnRows / tokensInSequences` (1 when empty). */
-  compressionRatio: number
-}
-
-/** The result of a build: training sequences, the breaks found, excluded turns and metrics. */
-export interface Trajectory {
-  /** Training sequences in order. */
-  sequences: TrainingSequence[]
-  /** Every prefix break found, in turn order. */
-  breaks: PrefixBreak[]
-  /** Turns left out. */
-  excludedTurns: ExcludedTurn[]
-  /** Counters. */
-  metrics: TrajectoryMetrics
-}
-
-/** What {@link TrajectoryBuilder.add} did with one record. */
-export interface TurnOutcome {
-  /** Position of the record in the rollout. */
-  turnIndex: number
-  /** `started` a sequence, `merged` into one, `merged-lossy` across a break, or `excluded`. */
-  action: 'started' | 'merged' | 'merged-lossy' | 'excluded'
-  /** The break found before this turn, when there was one. */
-  break: PrefixBreak | null
-}
+const BREAK_POLICIES: readonly BreakPolicy[] = ['new-sequence', 'throw', 'merge-lossy']
+const UNVERIFIED_POLICIES: readonly UnverifiedPolicy[] = ['exclude', 'flag', 'throw']
+const OPTION_NAMES = ['onBreak', 'unverified', 'strictLogprobs', 'specialTokenIds', 'tokenizer']
 
 /** A record already placed in the rollout, remembered under its `responseId`. */
 interface SeenResponse {
@@ -160,13 +33,6 @@ interface SeenResponse {
   choiceIndex: number
   promptIds: readonly number[] | null
   responseIds: readonly number[] | null
-}
-
-interface OpenSequence {
-  manager: TokenManager
-  promptLength: number
-  turns: SequenceTurn[]
-  issues: string[]
 }
 
 /**
@@ -187,7 +53,7 @@ export class TrajectoryBuilder {
   readonly #onBreak: BreakPolicy
   readonly #unverified: UnverifiedPolicy
   readonly #strictLogprobs: boolean
-  readonly #specialTokenIds: ReadonlySet<number>
+  readonly #specialTokenIds: ReadonlySet<number> | undefined
   readonly #tokenizer: Pick<TextTokenizer, 'decode'> | undefined
   #turnCount = 0
   #sequences: OpenSequence[] = []
@@ -201,14 +67,23 @@ export class TrajectoryBuilder {
   #lastResponse: readonly number[] = []
   #seenResponses = new Map<string, SeenResponse[]>()
 
+  /**
+   * @throws InvalidOptionError (from spec) on an unknown option, a value outside the allowed ones, or
+   * `onBreak: 'merge-lossy'` without `specialTokenIds` (the closing token it aligns on must be known).
+   */
   constructor(options: TrajectoryOptions = {}) {
-    this.#onBreak = options.onBreak ?? 'new-sequence'
-    this.#unverified = options.unverified ?? 'exclude'
-    this.#strictLogprobs = options.strictLogprobs ?? false
-    this.#specialTokenIds = options.specialTokenIds
-      ? new Set(options.specialTokenIds)
-      : QWEN3_SPECIAL_TOKEN_IDS
-    this.#tokenizer = options.tokenizer
+    const read = new OptionReader('new TrajectoryBuilder', options).rejectUnknown(OPTION_NAMES)
+    this.#onBreak = read.oneOf('onBreak', BREAK_POLICIES) ?? 'new-sequence'
+    this.#unverified = read.oneOf('unverified', UNVERIFIED_POLICIES) ?? 'exclude'
+    this.#strictLogprobs = read.boolean('strictLogprobs') ?? false
+    this.#specialTokenIds = readSpecialTokenIds(read)
+    this.#tokenizer = readTokenizer(read)
+    if (this.#onBreak === 'merge-lossy' && this.#specialTokenIds === undefined) {
+      read.fail(
+        'onBreak',
+        "option `onBreak: 'merge-lossy'` needs `specialTokenIds` (e.g. QWEN3_SPECIAL_TOKEN_IDS): it aligns on the previous turn's closing special token",
+      )
+    }
   }
 
   /** Adds the next record of the rollout and reports what happened to it. */
@@ -253,22 +128,19 @@ export class TrajectoryBuilder {
       return { turnIndex, action: 'started', break: null }
     }
     const contextLength = this.#lastPrompt.length + this.#lastResponse.length
-    if (extendsContext(promptIds, this.#lastPrompt, this.#lastResponse)) {
+    if (startsWithConcatenation(promptIds, this.#lastPrompt, this.#lastResponse)) {
       this.#append(current, turnIndex, record, promptIds.slice(contextLength), responseIds, 'prefix')
       this.#turnsMerged += 1
       return { turnIndex, action: 'merged', break: null }
     }
 
     const context = [...this.#lastPrompt, ...this.#lastResponse]
-    const classification = classifyPrefixBreak(context, promptIds, {
-      specialTokenIds: this.#specialTokenIds,
-      ...(this.#tokenizer ? { tokenizer: this.#tokenizer } : {}),
-    })
-    // extendsContext was false, so there is a break to classify
+    const classification = classifyBreak(context, promptIds, this.#specialTokenIds, this.#tokenizer)
+    // the prefix check failed, so there is a break to classify
     const finding: PrefixBreak = { turnIndex, ...classification! }
     if (this.#onBreak === 'throw') throw new PrefixBreakError(finding)
     this.#breaks.push(finding)
-    if (this.#onBreak === 'merge-lossy') {
+    if (this.#onBreak === 'merge-lossy' && this.#specialTokenIds !== undefined) {
       const mergePoint = findClosingTokenAlignment(context, promptIds, this.#specialTokenIds)
       if (mergePoint !== null) {
         this.#append(current, turnIndex, record, promptIds.slice(mergePoint.offset), responseIds, 'lossy')
@@ -337,8 +209,8 @@ export class TrajectoryBuilder {
       // ids are compared too: a proxy that sends one constant id for every call must not trip this
       const repeated =
         !sibling &&
-        sameIds(earlier.promptIds, record.promptTokenIds) &&
-        sameIds(earlier.responseIds, record.tokenIds)
+        sameNonNullIds(earlier.promptIds, record.promptTokenIds) &&
+        sameNonNullIds(earlier.responseIds, record.tokenIds)
       if (sibling || repeated) {
         throw new DuplicateResponseError(
           turnIndex,
@@ -412,6 +284,8 @@ export class TrajectoryBuilder {
       responseEnd: sequence.manager.length,
       finishReason: record.finishReason,
       verified,
+      startedAt: record.timing.startedAt,
+      endedAt: record.timing.endedAt,
     })
     if (!verified) {
       const issues = record.verification.issues.join('; ')
@@ -431,75 +305,7 @@ export function buildTrajectory(records: Iterable<TokenRecord>, options: Traject
   return builder.build()
 }
 
-/** `true` when `prompt` starts with `previousPrompt` followed by `previousResponse`, without concatenating. */
-function extendsContext(
-  prompt: readonly number[],
-  previousPrompt: readonly number[],
-  previousResponse: readonly number[],
-): boolean {
-  const promptLength = previousPrompt.length
-  if (prompt.length < promptLength + previousResponse.length) return false
-  for (let index = 0; index < promptLength; index += 1) {
-    if (prompt[index] !== previousPrompt[index]) return false
-  }
-  for (let index = 0; index < previousResponse.length; index += 1) {
-    if (prompt[promptLength + index] !== previousResponse[index]) return false
-  }
-  return true
-}
-
 /** `true` when both are non-null and hold the same ids in the same order. */
-function sameIds(left: readonly number[] | null, right: readonly number[] | null): boolean {
-  if (left === null || right === null || left.length !== right.length) return false
-  for (let index = 0; index < left.length; index += 1) if (left[index] !== right[index]) return false
-  return true
-}
-
-/**
- * Where the new messages start in a prompt that re-rendered the history: just after the k-th occurrence of
- * the context's last token (a response ends with its closing token, e.g. `<|im_end|>`), where k is how often
- * that token occurs in the context. `null` when the prompt holds fewer occurrences, or when the last token is
- * not a special token (a response cut by `length`): an ordinary token also occurs in the new messages, so
- * counting it could align inside them and drop or repeat tokens.
- */
-function findClosingTokenAlignment(
-  context: readonly number[],
-  prompt: readonly number[],
-  specialTokenIds: ReadonlySet<number>,
-): { offset: number; closingTokenId: number } | null {
-  const closingTokenId = context.at(-1)
-  if (closingTokenId === undefined || !specialTokenIds.has(closingTokenId)) return null
-  let remaining = 0
-  for (const id of context) if (id === closingTokenId) remaining += 1
-  for (let index = 0; index < prompt.length; index += 1) {
-    if (prompt[index] === closingTokenId) {
-      remaining -= 1
-      if (remaining === 0) return { offset: index + 1, closingTokenId }
-    }
-  }
-  return null
-}
-
-function materialize(sequence: OpenSequence, index: number): TrainingSequence {
-  const { manager } = sequence
-  const lossMask = manager.lossMask.slice()
-  const logprobs = manager.logprobs.slice()
-  let logprobsComplete = true
-  for (let position = 0; position < lossMask.length; position += 1) {
-    if (lossMask[position] === 1 && logprobs[position] === null) {
-      logprobsComplete = false
-      break
-    }
-  }
-  return {
-    index,
-    tokenIds: manager.tokenIds.slice(),
-    lossMask,
-    logprobs,
-    promptLength: sequence.promptLength,
-    turns: sequence.turns.map((turn) => ({ ...turn })),
-    exact: sequence.issues.length === 0,
-    issues: sequence.issues.slice(),
-    logprobsComplete,
-  }
+function sameNonNullIds(left: readonly number[] | null, right: readonly number[] | null): boolean {
+  return left !== null && right !== null && sameIds(left, right)
 }

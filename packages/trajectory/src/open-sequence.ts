@@ -1,0 +1,39 @@
+import type { TokenManager } from './token-manager'
+import type { SequenceTurn, TrainingSequence } from './trajectory-types'
+
+/** A sequence the builder is still appending to. */
+export interface OpenSequence {
+  /** Holds the ids, loss mask and logprobs. */
+  manager: TokenManager
+  /** Length of the first turn's prompt. */
+  promptLength: number
+  /** The turns appended so far. */
+  turns: SequenceTurn[]
+  /** Why the sequence is not exact, so far. */
+  issues: string[]
+}
+
+/** An independent {@link TrainingSequence} copy of `sequence`, the `index`-th of its trajectory. */
+export function materialize(sequence: OpenSequence, index: number): TrainingSequence {
+  const { manager } = sequence
+  const lossMask = manager.lossMask.slice()
+  const logprobs = manager.logprobs.slice()
+  let logprobsComplete = true
+  for (let position = 0; position < lossMask.length; position += 1) {
+    if (lossMask[position] === 1 && logprobs[position] === null) {
+      logprobsComplete = false
+      break
+    }
+  }
+  return {
+    index,
+    tokenIds: manager.tokenIds.slice(),
+    lossMask,
+    logprobs,
+    promptLength: sequence.promptLength,
+    turns: sequence.turns.map((turn) => ({ ...turn })),
+    exact: sequence.issues.length === 0,
+    issues: sequence.issues.slice(),
+    logprobsComplete,
+  }
+}
