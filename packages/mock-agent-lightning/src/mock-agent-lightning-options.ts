@@ -48,8 +48,11 @@ export interface GatewayRequestLog {
   body: string
 }
 
-/** The three variables the controller gives an agent process for one rollout. */
-export interface AgentEnvironment {
+/**
+ * The three variables the controller gives an agent process for one rollout (a type alias, so that it can
+ * be passed wherever an environment record like `process.env` is expected).
+ */
+export type AgentEnvironment = {
   /** `<url>/proxy/rollout/{rid}/attempt/0/mode/{train|val}/openai/v1`. */
   AGL_OPENAI_BASE_URL: string
   /** `<url>/api/rollouts/{rid}/attempt/0/events`. */
