@@ -102,6 +102,7 @@ export interface EventPostErrorOptions {
   statusCode?: number
   /** Body of the last answer as text, when there was one. */
   responseBody?: string
+  /** The underlying error of the last attempt (a fetch or timeout error), when there was one. */
   cause?: unknown
 }
 

@@ -32,46 +32,69 @@ export const DEFAULT_ATTEMPT_ID = '0'
 
 /** `RolloutConfig`: how the controller runs a rollout. */
 export interface RolloutConfig extends Record<string, unknown> {
+  /** Seconds the controller lets the agent run before killing it (default 3600). */
   timeout_seconds: number
+  /** Local mode: the Python agent class (`module:Class`) and the `env_map` of variables to input paths. */
   local: { agent_class: string | null; env_map: Record<string, string> } | null
+  /** Kubernetes mode: the Jinja Job template. */
   k8s: { job_template: string | null } | null
 }
 
 /** `RolloutLifecycleStatus`. */
 export interface RolloutStatus extends Record<string, unknown> {
+  /** The life-cycle state. */
   state: RolloutState
+  /** The Kubernetes Job running it, when the controller set one. */
   k8s_job_name: string | null
+  /** The attempt whose events the queries read (`"0"` when null). */
   last_attempt_id: string | null
+  /** Why it failed, when the controller said so. */
   error_message: string | null
+  /** 1 at creation, +1 per patch. */
   version: number
+  /** Creation time, seconds since the Unix epoch. */
   created_at: number
+  /** Time of the last patch, seconds since the Unix epoch. */
   updated_at: number
 }
 
 /** A rollout as the gateway stores and returns it (`Rollout`). */
 export interface Rollout extends Record<string, unknown> {
+  /** The id (a random 32-digit hex string unless the creator chose one). */
   rollout_id: string
+  /** The task, as the creator sent it. */
   input: unknown
+  /** `true`: the agent runs in train mode; `false`: val mode. */
   is_train: boolean
+  /** How the controller runs it. */
   config: RolloutConfig
+  /** `batch_idx`, `sample_idx_in_batch` and any other key the creator sent. */
   metadata: Record<string, unknown>
+  /** The life-cycle status. */
   status: RolloutStatus
 }
 
 /** An event as stored (`Event`). */
 export interface StoredEvent extends Record<string, unknown> {
+  /** `model_request` (written by the proxy), `reward`, or any type an agent posts. */
   event_type: string
+  /** The rollout it belongs to. */
   rollout_id: string
+  /** The attempt it was posted under. */
   attempt_id: string
   /** Seconds since the Unix epoch, assigned when stored. */
   timestamp: number
+  /** The payload. */
   data: Record<string, unknown>
 }
 
 /** A registered model server (`Model`). */
 export interface ModelServer extends Record<string, unknown> {
+  /** The model name the proxy looks servers up by. */
   model: string
+  /** The OpenAI base URL, `/v1` included, e.g. `http://127.0.0.1:8000/v1`. */
   endpoint: string
+  /** The training step of the served weights (stored as `model_version` on each call). */
   version: number
 }
 

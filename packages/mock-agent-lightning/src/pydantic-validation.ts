@@ -2,10 +2,15 @@ import { isPlainObject } from '@vllm-tito/spec'
 
 /** One entry of a FastAPI 422 body's `detail` list, in pydantic 2's shape. */
 export interface ValidationIssue {
+  /** pydantic's error type, e.g. `missing`, `string_type`. */
   type: string
+  /** Where: `body` or `query`, then keys and list indices. */
   loc: Array<string | number>
+  /** pydantic's message. */
   msg: string
+  /** The value that failed (the containing object for `missing`). */
   input: unknown
+  /** Details some types carry (`expected` of an enum, `class_name` of a model). */
   ctx?: Record<string, unknown>
 }
 

@@ -59,7 +59,11 @@ export async function startMockAgentLightning(
         })
         return dispatch(routes, state, settings, request, response, rawBody)
       })
-      .catch(() => {
+      .catch((error: unknown) => {
+        // a fault of the stand-in itself, reported like uvicorn reports an exception in the app
+        process.stderr.write(
+          `mock-agent-lightning: exception in the app: ${(error as Error)?.stack ?? String(error)}\n`,
+        )
         if (!response.headersSent) sendInternalServerError(response)
         else response.destroy()
       })

@@ -126,6 +126,8 @@ describe.each(['batch', 'simple'] as const)(
       expect(first?.prompt_token_ids).toEqual(promptTokenIds.map((id) => ({ int: id })))
       expect(first?.response_token_ids).toEqual(tokenIds.map((id) => ({ int: id })))
       expect(second?.response_token_ids).toEqual([{ int: 9_707 }, { int: 151_645 }])
+    expect(first?.['llm.hosted_vllm.prompt_token_ids']).toEqual(promptTokenIds.map((id) => ({ int: id })))
+    expect(first?.['llm.hosted_vllm.response_token_ids']).toEqual(tokenIds.map((id) => ({ int: id })))
       expect(first?.['gen_ai.response.id']).toBe('chatcmpl-9f8e7d')
       expect(second?.['gen_ai.response.id']).toBe('chatcmpl-second')
     })
