@@ -6,7 +6,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const RESTRICTED_PACKAGES = ['recorder', 'validation', 'trajectory']
+export const RESTRICTED_PACKAGES = [
+  'recorder',
+  'validation',
+  'trajectory',
+  'agent-lightning',
+  'mock-agent-lightning',
+]
 const ALLOWED = new Set(['@vllm-tito/spec'])
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"](@vllm-tito\/[^'"/]+)/g
 const isTestFile = (name) => /\.test(-d)?\.ts$|(^|\/)test-support\.ts$|__fixtures__/.test(name)
