@@ -43,7 +43,7 @@ export interface ParserSettings {
   /** Makes a `chatcmpl-tool-…` id. */
   makeToolCallId: () => string
   /**
-   * Tool-stream quirks to imitate (wire doc §5). `required-name-null` must only be passed when the request
+   * Tool-stream quirks to imitate. `required-name-null` must only be passed when the request
    * has `tool_choice: "required"`.
    */
   quirks?: ReadonlySet<ToolStreamQuirk>
