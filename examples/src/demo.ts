@@ -166,7 +166,7 @@ async function printReasoningReplay(
       tokenizer: classifier,
     }
     const where = strict
-      ? 'an embedded mock-vllm in strict-0.20 mode (vLLM 0.16-0.21 reads only `reasoning`)'
+      ? 'an embedded mock-vllm in strict-0.20 mode (like vLLM 0.19 and 0.20, it reads only `reasoning`)'
       : server.description
     console.log()
     console.log(`replayed reasoning: the same task on ${where}`)

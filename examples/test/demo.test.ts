@@ -144,7 +144,7 @@ describe('pnpm demo against the embedded mock', () => {
     // replayed reasoning on a server that reads only `reasoning`: VLLMModel keeps one sequence, a client
     // sending only `reasoning_content` loses the <think> block and the builder classifies the break
     expect(valueAfter(stdout, 'replayed reasoning: ')).toBe(
-      'the same task on an embedded mock-vllm in strict-0.20 mode (vLLM 0.16-0.21 reads only `reasoning`)',
+      'the same task on an embedded mock-vllm in strict-0.20 mode (like vLLM 0.19 and 0.20, it reads only `reasoning`)',
     )
     expect(valueAfter(stdout, '  VLLMModel (reasoning + reasoning_content): ')).toBe(
       '2 calls (2 verified against usage), 1 sequence, no prefix break',

@@ -95,6 +95,27 @@ describe('parseCliArguments', () => {
 })
 
 describe('mock-vllm command', () => {
+  it('exits with 2 and the usage when a flag value is out of range', async () => {
+    const cli = fileURLToPath(new URL('./cli.ts', import.meta.url))
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@vllm-tito/source', '--import', 'tsx', cli, '--port', '99999'],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    let errors = ''
+    child.stderr.setEncoding('utf8')
+    child.stderr.on('data', (piece: string) => {
+      errors += piece
+    })
+    const code = await new Promise<number | null>((resolve) =>
+      child.on('exit', (exitCode) => resolve(exitCode)),
+    )
+    expect(code).toBe(2)
+    expect(errors).toMatch(
+      /^mock-vllm: startMockVllm: option `port` must be an integer from 0 to 65535, got 99999\n\nUsage: mock-vllm/,
+    )
+  })
+
   it('prints its URL, serves, and exits cleanly on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('./cli.ts', import.meta.url))
     const child = spawn(

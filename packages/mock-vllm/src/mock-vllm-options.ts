@@ -7,7 +7,8 @@ import type { Qwen3Tokenizer } from './qwen3-tokenizer'
  *   `reasoning`, 16-hex ids, `system_fingerprint` on the finish/usage chunk, `prompt_text: null`. Incoming
  *   `reasoning_content` is renamed to `reasoning` on `/v1/chat/completions` (vllm-project/vllm#42664) and a
  *   tool call's `arguments` that is not JSON renders as `{}` (vllm-project/vllm#48922).
- * - `strict-0.20` (v0.16–v0.21, reports 0.20.2): the wire of `current`, but only `reasoning` is read from
+ * - `strict-0.20` (the releases between vllm-project/vllm#33402 and vllm-project/vllm#42664, Feb–May 2026,
+ *   0.19 and 0.20 among them; reports 0.20.2): the wire of `current`, but only `reasoning` is read from
  *   incoming messages: `reasoning_content` is ignored (vllm-project/vllm#33402), and `arguments` that are not
  *   JSON get a 400.
  * - `legacy-0.10` (v0.10.2–v0.11): ids of parser-swallowed tokens are dropped (the real bug),
