@@ -11,23 +11,42 @@ import type {
 import { isToolStreamQuirk, toolStreamQuirkNames } from './tool-stream-quirks'
 import { mockVllmModes } from './version-profile'
 
-/** {@link MockVllmOptions} after checking, with every default filled in. */
+/**
+ * {@link MockVllmOptions} after checking, with every default filled in; each field is the option of the same
+ * name (the `pacing` fields flattened), documented there.
+ */
 export interface ResolvedMockVllmOptions {
+  /** `host`, default `127.0.0.1`. */
   host: string
+  /** `port`, default 0 (a free port). */
   port: number
+  /** `model`, default `Qwen/Qwen3-8B`. */
   model: string
+  /** `maxModelLen`, default 40960. */
   maxModelLen: number
+  /** `mode`, default `current`. */
   mode: MockVllmMode
+  /** `policy`, default `'demo'`. */
   policy: MockPolicy
+  /** `nonCanonicalRate` (0..1), default 0. */
   nonCanonicalRate: number
+  /** `seed`, default 1. */
   seed: number
+  /** `pacing.tokensPerChunk`, default 1. */
   tokensPerChunk: number
+  /** `pacing.firstTokenDelayMs` (ms), default 0. */
   firstTokenDelayMs: number
+  /** `pacing.interChunkDelayMs` (ms), default 0. */
   interChunkDelayMs: number
+  /** `faults`, each checked, default none. */
   faults: MockFault[]
+  /** `contextOverflowWording`, default `newest`. */
   contextOverflowWording: ContextOverflowWording
+  /** `enableAutoToolChoice`, default true. */
   enableAutoToolChoice: boolean
+  /** `reasoningParser`, default true. */
   reasoningParser: boolean
+  /** `toolStreamQuirks`, default none. */
   toolStreamQuirks: ToolStreamQuirk[]
 }
 
