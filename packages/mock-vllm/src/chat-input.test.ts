@@ -213,7 +213,7 @@ describe('content flattening (chat_utils.py _parse_chat_message_content_parts, "
     })
     expect(status).toBe(400)
     expect(body.error.message).toBe(
-      "messages[0].content[0]: mock-vllm serves a text-only model and cannot take a 'image_url' content part",
+      "messages[0].content[0]: mock-vllm serves a text-only model and cannot take a content part of type 'image_url'",
     )
   })
 })

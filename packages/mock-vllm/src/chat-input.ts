@@ -137,7 +137,7 @@ function partText(part: unknown, where: string): string | undefined {
 
 function textOnly(where: string, type: string) {
   return badRequest(
-    `${where}: mock-vllm serves a text-only model and cannot take a '${type}' content part`,
+    `${where}: mock-vllm serves a text-only model and cannot take a content part of type '${type}'`,
     'type',
   )
 }
