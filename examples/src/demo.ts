@@ -1,11 +1,13 @@
-// The main job (`pnpm demo`): a Strands agent with VLLMModel, the token recorder and the
-// tool-validation hooks on a tool-using task, against a real vLLM (VLLM_BASE_URL, VLLM_MODEL_ID) or the embedded
-// mock. Prints the answer, the TITO summary, a retokenization-drift check, and where the trajectory JSONL, the
-// token records and the spans were written. Progress goes to stderr, results to stdout.
+// The main job (`pnpm demo`): a Strands agent with VLLMModel, the token recorder and the tool-validation hooks on
+// a tool-using task, against a real vLLM (VLLM_BASE_URL, VLLM_MODEL_ID) or the embedded mock. Prints the answer,
+// the TITO summary, a retokenization-drift check, where the trajectory JSONL, the token records and the spans
+// were written, and how replayed reasoning renders (VLLMModel and an old-style client that sends only
+// `reasoning_content`). Progress goes to stderr, results to stdout.
 import { writeFileSync } from 'node:fs'
+import { trace } from '@opentelemetry/api'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import { Agent, NullConversationManager } from '@strands-agents/sdk'
-import { loadQwen3Tokenizer } from '@vllm-tito/mock-vllm'
+import { loadQwen3Tokenizer, startMockVllm } from '@vllm-tito/mock-vllm'
 import { JsonlFileSink } from '@vllm-tito/recorder'
 import type { TextTokenizer } from '@vllm-tito/spec'
 import { VLLMClient, VLLMModel, VLLMTokenRecorder, VLLMToolValidationHooks } from '@vllm-tito/strands'
@@ -15,8 +17,9 @@ import { calculator } from './shared/calculator-tool'
 import { checkDrift, formatDriftSideBySide, serverTokenizer } from './shared/drift-check'
 import { JsonlSpanFileProcessor } from './shared/jsonl-span-file-processor'
 import { freshOutputPath } from './shared/output-files'
+import { describeReasoningReplay } from './shared/reasoning-replay-check'
 import { specialTokenIdsFor } from './shared/special-token-ids'
-import { connectTargetServer, runExample } from './shared/target-server'
+import { connectTargetServer, runExample, type TargetServer } from './shared/target-server'
 import { formatSequenceSummary, formatTitoTable } from './shared/tito-summary'
 import { formatToolExchange, toolExchanges } from './shared/tool-exchanges'
 
@@ -139,8 +142,47 @@ runExample(async () => {
       `spans (OpenTelemetry, JSONL):  ${spansPath} (${spanFile.spanCount} spans, ${tokenSpans} with token ids)`,
     )
     await provider.shutdown()
+
+    progress('checking how replayed reasoning renders')
+    // agents created from here on get no-op tracers: these runs are not part of the rollout's spans
+    trace.disable()
+    await printReasoningReplay(server, classifier)
     progress('done')
   } finally {
     await server.close()
   }
 })
+
+/**
+ * The thinking tool loop twice more, on a server that reads only `reasoning` from replayed assistant turns
+ * (the embedded mock in `strict-0.20` mode; a configured server as it is): with VLLMModel, which sends both
+ * names, and with a client that sends `reasoning_content` only, as clients did before vLLM renamed the field.
+ */
+async function printReasoningReplay(
+  server: TargetServer,
+  classifier: TextTokenizer | undefined,
+): Promise<void> {
+  const strict = server.embedded
+    ? await startMockVllm({ model: server.modelId, mode: 'strict-0.20' })
+    : undefined
+  try {
+    const target = {
+      baseUrl: strict?.baseUrl ?? server.baseUrl,
+      modelId: server.modelId,
+      tokenizer: classifier,
+    }
+    const where = strict
+      ? 'an embedded mock-vllm in strict-0.20 mode (like vLLM 0.19 and 0.20, it reads only `reasoning`)'
+      : server.description
+    console.log()
+    console.log(`replayed reasoning: the same task on ${where}`)
+    console.log(
+      `  VLLMModel (reasoning + reasoning_content): ${await describeReasoningReplay(target, TASK, false)}`,
+    )
+    console.log(
+      `  old-style client (reasoning_content only): ${await describeReasoningReplay(target, TASK, true)}`,
+    )
+  } finally {
+    await strict?.close()
+  }
+}

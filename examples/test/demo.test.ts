@@ -140,6 +140,18 @@ describe('pnpm demo against the embedded mock', () => {
       'demo-rollout-0',
       'demo-rollout-0',
     ])
+
+    // replayed reasoning on a server that reads only `reasoning`: VLLMModel keeps one sequence, a client
+    // sending only `reasoning_content` loses the <think> block and the builder classifies the break
+    expect(valueAfter(stdout, 'replayed reasoning: ')).toBe(
+      'the same task on an embedded mock-vllm in strict-0.20 mode (like vLLM 0.19 and 0.20, it reads only `reasoning`)',
+    )
+    expect(valueAfter(stdout, '  VLLMModel (reasoning + reasoning_content): ')).toBe(
+      '2 calls (2 verified against usage), 1 sequence, no prefix break',
+    )
+    expect(valueAfter(stdout, '  old-style client (reasoning_content only): ')).toBe(
+      '2 calls (2 verified against usage), 2 sequences; call 1 started a new sequence (template break): special-token sequence differs at special token #9: context has id 151667, prompt has id 151657 (sampled <think>, re-rendered <tool_call>)',
+    )
   })
 
   it('finds real drift when the mock samples non-canonical splits, and the builder starts a new sequence', async () => {
@@ -190,6 +202,15 @@ describe('pnpm demo against a configured server', () => {
     // the drift check asked the server's own tokenizer
     expect(paths.filter((path) => path === 'POST /detokenize')).toHaveLength(2)
     expect(paths.filter((path) => path === 'POST /tokenize')).toHaveLength(2)
+    // the replay check ran on the configured server itself, which (like vLLM since vllm#42664) renames
+    // `reasoning_content` to `reasoning`: both clients keep one sequence
+    expect(valueAfter(run.stdout, 'replayed reasoning: ')).toBe(
+      `the same task on vLLM at ${realServer.baseUrl}, model my-org/my-model`,
+    )
+    expect(valueAfter(run.stdout, '  old-style client (reasoning_content only): ')).toBe(
+      '2 calls (2 verified against usage), 1 sequence, no prefix break',
+    )
+    expect(paths.filter((path) => path === 'POST /v1/chat/completions')).toHaveLength(6)
   })
 
   it('exits non-zero with the curl hint when the configured server cannot be reached', async () => {

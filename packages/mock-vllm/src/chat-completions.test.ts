@@ -41,7 +41,7 @@ function expectHeaders(chunks: ChunkView[]): { id: string; created: number } {
   return { id, created }
 }
 
-describe('§9.1 chat, non-stream, return_token_ids', () => {
+describe('chat, non-stream, return_token_ids', () => {
   let server: MockVllmServer
   beforeAll(async () => {
     server = await start({ policy: { script: ['Hello there!'] } })
@@ -151,7 +151,7 @@ describe('§9.1 chat, non-stream, return_token_ids', () => {
   })
 })
 
-describe('§9.2 chat stream', () => {
+describe('chat stream', () => {
   let server: MockVllmServer
   beforeAll(async () => {
     server = await start({ policy: { script: ['Hello there!'] } })
@@ -273,7 +273,7 @@ describe('§9.2 chat stream', () => {
   })
 })
 
-describe('§9.3 parser-swallowed tokens in each mode', () => {
+describe('parser-swallowed tokens in each mode', () => {
   const reasoningReply = '<think>\nAdd.\n</think>\n\nIt is 4.'
   const request = { ...hi, stream: true, return_token_ids: true, stream_options: { include_usage: true } }
 
@@ -342,7 +342,7 @@ describe('§9.3 parser-swallowed tokens in each mode', () => {
   })
 })
 
-describe('§9.7 tool streams (hermes)', () => {
+describe('tool streams (hermes)', () => {
   let server: MockVllmServer
   beforeAll(async () => {
     server = await start({ policy: { script: [TOOL_REPLY] } })
@@ -468,7 +468,7 @@ describe('§9.7 tool streams (hermes)', () => {
   })
 })
 
-describe('§9.8 logprobs', () => {
+describe('logprobs', () => {
   let server: MockVllmServer
   beforeAll(async () => {
     server = await start({ policy: { script: ['Hello there!'] } })

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ChatMessage, ChatTool } from '@vllm-tito/spec'
+import { readChatTools } from './chat-tools'
 import type { Generation, StopConditions } from './generation'
 import { chatLogprobEntry, makeLogprobs, type PositionLogprobs, promptLogprobs } from './logprobs'
 import {
   beginGenerationCall,
+  checkModel,
   type GenerationCall,
   generateChoice,
   type MockContext,
@@ -13,10 +14,11 @@ import {
 } from './mock-context'
 import type { ToolStreamQuirk } from './mock-vllm-options'
 import { type DeltaParts, OutputParser } from './output-parser'
+import { renderPromptIds } from './render-prompt-ids'
 import { RequestFields } from './request-fields'
 import type { SeededRandom } from './seeded-random'
 import { usageBody } from './usage-body'
-import { badRequest, contextOverflowError, validationMessages, vllmError } from './vllm-errors'
+import { badRequest, contextOverflowError, validationMessages } from './vllm-errors'
 
 /** One choice after the engine and the parsers ran. */
 interface ChatChoice {
@@ -57,30 +59,21 @@ export async function handleChatCompletions(
   body: Record<string, unknown>,
 ): Promise<void> {
   const fields = new RequestFields(body)
-  const stream = fields.optionalBoolean('stream') ?? false
-  const streamOptions = fields.optionalObject('stream_options')
+  const streaming = fields.streaming()
   const logprobs = fields.optionalBoolean('logprobs') ?? false
   const topLogprobs = fields.optionalInteger('top_logprobs', 0)
-  const promptLogprobs = fields.optionalInteger('prompt_logprobs', -1)
   if (!Array.isArray(body.messages))
     throw badRequest('messages: Field required (a list of chat messages)', 'messages')
-  if (streamOptions && !stream) throw badRequest(validationMessages.streamOptionsWithoutStream)
-  if (stream && promptLogprobs !== undefined && promptLogprobs !== 0) {
-    throw badRequest(validationMessages.promptLogprobsWhileStreaming)
-  }
   if (topLogprobs !== undefined && !logprobs) throw badRequest(validationMessages.topLogprobsWithoutLogprobs)
   checkModel(context, body)
 
-  const tools = Array.isArray(body.tools) ? (body.tools as ChatTool[]) : undefined
-  const toolChoice = body.tool_choice ?? (tools && tools.length > 0 ? 'auto' : 'none')
-  if (tools && tools.length > 0 && toolChoice === 'auto' && !context.enableAutoToolChoice) {
-    throw badRequest(validationMessages.autoToolChoiceWithoutFlags)
-  }
-  const addGenerationPrompt = fields.optionalBoolean('add_generation_prompt') ?? true
-  const continueFinal = fields.optionalBoolean('continue_final_message') ?? false
-  if (addGenerationPrompt && continueFinal)
-    throw badRequest(validationMessages.bothGenerationPromptAndContinue)
-  const promptIds = renderPromptIds(context, body, { addGenerationPrompt, continueFinal, tools })
+  const toolSettings = readChatTools(context, body)
+  const templateFlags = fields.templateFlags()
+  const promptIds = renderPromptIds(context, body, {
+    ...templateFlags,
+    tools: toolSettings.tools,
+    endpoint: 'chat-completions',
+  })
 
   const maxTokens =
     fields.optionalInteger('max_completion_tokens', 1) ?? fields.optionalInteger('max_tokens', 1)
@@ -91,21 +84,15 @@ export async function handleChatCompletions(
     maxTokens ?? null,
   )
   if (overflow) throw overflow
-  const n = fields.optionalInteger('n', 1) ?? 1
-  const conditions: StopConditions = {
-    maxTokens: maxTokens ?? context.maxModelLen - promptIds.length,
-    stop: fields.stopStrings(),
-    stopTokenIds: fields.stopTokenIds(),
-    keepSpecialTokens: fields.optionalBoolean('skip_special_tokens') === false,
-  }
+  const n = fields.choiceCount()
+  const conditions = fields.stopConditions(maxTokens ?? context.maxModelLen - promptIds.length)
 
   const call = beginGenerationCall(context, request, response, body)
-  const toolsActive = Boolean(tools && tools.length > 0 && toolChoice !== 'none')
   const quirks = new Set(context.toolStreamQuirks)
   // the "name": null deltas belong to the tool_choice "required" path only
-  if (toolChoice !== 'required') quirks.delete('required-name-null')
+  if (toolSettings.toolChoice !== 'required') quirks.delete('required-name-null')
   const choices = generateChoices(context, call, body, n, conditions, {
-    toolsActive,
+    toolsActive: toolSettings.toolsActive,
     quirks,
     logprobs,
     topLogprobs: topLogprobs ?? 0,
@@ -116,57 +103,23 @@ export async function handleChatCompletions(
     model: context.model,
     promptIds,
     choices,
-    stream,
+    stream: streaming.stream,
     returnTokenIds: context.profile.supportsTokenIds && body.return_token_ids === true,
-    includeUsage: streamOptions ? streamOptions.include_usage !== false : false,
-    continuousUsage: streamOptions?.continuous_usage_stats === true,
+    includeUsage: streaming.includeUsage,
+    continuousUsage: streaming.continuousUsage,
     logprobs,
     topLogprobs: topLogprobs ?? 0,
     tokensAsIds: body.return_tokens_as_token_ids === true,
-    toolsActive,
-    namedToolChoice: typeof toolChoice === 'object' && toolChoice !== null,
-    promptLogprobs,
+    toolsActive: toolSettings.toolsActive,
+    namedToolChoice: toolSettings.namedToolChoice,
+    promptLogprobs: streaming.promptLogprobs,
     random: call.random,
   }
-  if (stream) {
+  if (chat.stream) {
     await sendEventStream(context, call, response, chat.id, chatStreamPayloads(context, chat))
   } else {
     await sendJsonBody(context, call, response, JSON.stringify(chatResponseBody(context, chat)))
   }
-}
-
-/** 404 for a model name the server does not serve (vLLM accepts a missing `model`). */
-export function checkModel(context: MockContext, body: Record<string, unknown>): void {
-  const model = body.model
-  if (model !== undefined && model !== null && model !== context.model) {
-    throw vllmError(404, validationMessages.unknownModel(String(model)), 'model')
-  }
-}
-
-/** Renders the messages with the chat template exactly as the chat path and `/tokenize` do. */
-export function renderPromptIds(
-  context: MockContext,
-  body: Record<string, unknown>,
-  settings: { addGenerationPrompt: boolean; continueFinal: boolean; tools: ChatTool[] | undefined },
-): number[] {
-  const messages = body.messages as ChatMessage[]
-  const kwargs = body.chat_template_kwargs
-  let rendered: string
-  try {
-    rendered = context.tokenizer.renderChat(messages, {
-      tools: settings.tools,
-      addGenerationPrompt: settings.addGenerationPrompt,
-      chatTemplateKwargs:
-        typeof kwargs === 'object' && kwargs !== null ? (kwargs as Record<string, unknown>) : {},
-    })
-  } catch (error) {
-    throw badRequest(`Chat template could not be rendered: ${(error as Error).message}`)
-  }
-  if (settings.continueFinal) {
-    // continue the last message: drop the end-of-turn the template closed it with
-    rendered = rendered.replace(/<\|im_end\|>\n$/, '')
-  }
-  return context.tokenizer.encode(rendered)
 }
 
 function generateChoices(

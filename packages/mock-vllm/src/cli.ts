@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { InvalidOptionError } from '@vllm-tito/spec'
 import { cliUsage, parseCliArguments } from './cli-arguments'
+import type { MockVllmServer } from './mock-vllm-options'
 import { startMockVllm } from './start-mock-vllm'
 
 /** `mock-vllm`: starts the server, prints its URL, and shuts down cleanly on SIGINT/SIGTERM. */
@@ -8,15 +10,22 @@ async function main(): Promise<void> {
   try {
     options = parseCliArguments(process.argv.slice(2))
   } catch (error) {
-    process.stderr.write(`mock-vllm: ${(error as Error).message}\n\n${cliUsage}\n`)
-    process.exitCode = 2
+    usageError(error)
     return
   }
   if (options === 'help') {
     process.stdout.write(`${cliUsage}\n`)
     return
   }
-  const server = await startMockVllm(options)
+  let server: MockVllmServer
+  try {
+    server = await startMockVllm(options)
+  } catch (error) {
+    // a flag value out of range (`--port 99999`) is a usage error too
+    if (!InvalidOptionError.isInstance(error)) throw error
+    usageError(error)
+    return
+  }
   process.stdout.write(`mock-vllm listening on ${server.baseUrl}\n`)
   const shutdown = () => {
     process.off('SIGINT', shutdown)
@@ -25,6 +34,14 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', shutdown)
   process.on('SIGTERM', shutdown)
+}
+
+/** Prints the problem (InvalidOptionError messages already start with `mock-vllm:`) and the usage; exit 2. */
+function usageError(error: unknown): void {
+  const message = (error as Error).message
+  const text = message.startsWith('mock-vllm') ? message : `mock-vllm: ${message}`
+  process.stderr.write(`${text}\n\n${cliUsage}\n`)
+  process.exitCode = 2
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,7 @@ afterAll(async () => {
   await Promise.all([server.close(), legacy.close()])
 })
 
-describe('§9.4 completions', () => {
+describe('completions', () => {
   it('returns ids per choice and every field, non-stream (prompt as a string)', async () => {
     const result = await post(server.baseUrl, '/v1/completions', {
       model: 'Qwen/Qwen3-8B',

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { checkModel } from './chat-completions'
-import type { Generation, StopConditions } from './generation'
+import { isTokenIdList } from '@vllm-tito/spec'
+import type { Generation } from './generation'
 import { completionLogprobs, makeLogprobs, type PositionLogprobs, promptLogprobs } from './logprobs'
 import {
   beginGenerationCall,
+  checkModel,
   generateChoice,
   type MockContext,
   responseId,
@@ -13,7 +14,7 @@ import {
 import { RequestFields } from './request-fields'
 import type { SeededRandom } from './seeded-random'
 import { usageBody } from './usage-body'
-import { badRequest, contextOverflowError, validationMessages } from './vllm-errors'
+import { badRequest, contextOverflowError } from './vllm-errors'
 
 interface CompletionChoice {
   index: number
@@ -48,15 +49,9 @@ export async function handleCompletions(
   body: Record<string, unknown>,
 ): Promise<void> {
   const fields = new RequestFields(body)
-  const stream = fields.optionalBoolean('stream') ?? false
-  const streamOptions = fields.optionalObject('stream_options')
+  const streaming = fields.streaming()
   const logprobs = fields.optionalInteger('logprobs', 0)
-  const promptLogprobs = fields.optionalInteger('prompt_logprobs', -1)
   const prompts = promptList(context, body.prompt)
-  if (streamOptions && !stream) throw badRequest(validationMessages.streamOptionsWithoutStream)
-  if (stream && promptLogprobs !== undefined && promptLogprobs !== 0) {
-    throw badRequest(validationMessages.promptLogprobsWhileStreaming)
-  }
   checkModel(context, body)
   const maxTokens = fields.optionalInteger('max_tokens', 0) ?? 16
   const echo = fields.optionalBoolean('echo') ?? false
@@ -70,13 +65,8 @@ export async function handleCompletions(
     )
     if (overflow) throw overflow
   }
-  const n = fields.optionalInteger('n', 1) ?? 1
-  const conditions: StopConditions = {
-    maxTokens,
-    stop: fields.stopStrings(),
-    stopTokenIds: fields.stopTokenIds(),
-    keepSpecialTokens: fields.optionalBoolean('skip_special_tokens') === false,
-  }
+  const n = fields.choiceCount()
+  const conditions = fields.stopConditions(maxTokens)
   const returnTokenIds = context.profile.supportsTokenIds && body.return_token_ids === true
 
   const call = beginGenerationCall(context, request, response, body)
@@ -107,14 +97,14 @@ export async function handleCompletions(
     model: context.model,
     choices,
     returnTokenIds,
-    includeUsage: streamOptions ? streamOptions.include_usage !== false : false,
-    continuousUsage: streamOptions?.continuous_usage_stats === true,
+    includeUsage: streaming.includeUsage,
+    continuousUsage: streaming.continuousUsage,
     tokensAsIds: body.return_tokens_as_token_ids === true,
     promptTokens: prompts.reduce((sum, ids) => sum + ids.length, 0),
-    promptLogprobs,
+    promptLogprobs: streaming.promptLogprobs,
     random: call.random,
   }
-  if (stream) {
+  if (streaming.stream) {
     await sendEventStream(
       context,
       call,
@@ -129,8 +119,7 @@ export async function handleCompletions(
 
 /** The prompts as id lists; a wrong shape is a 400 naming `prompt`. */
 function promptList(context: MockContext, prompt: unknown): number[][] {
-  const isIds = (value: unknown): value is number[] =>
-    Array.isArray(value) && value.length > 0 && value.every((id) => Number.isInteger(id) && id >= 0)
+  const isIds = (value: unknown): value is number[] => isTokenIdList(value) && value.length > 0
   let prompts: number[][]
   if (typeof prompt === 'string') prompts = [context.tokenizer.encode(prompt)]
   else if (isIds(prompt)) prompts = [prompt]

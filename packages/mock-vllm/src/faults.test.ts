@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@vllm-tito/spec'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { post, postRaw, sseChunks, ssePayloads } from './__fixtures__/http'
 import type { MockFault, MockVllmOptions, MockVllmServer } from './mock-vllm-options'
@@ -191,16 +192,17 @@ describe('fault validation', () => {
       'x-mock-fault': '{"kind":"explode"}',
     })
     expect(JSON.parse(badKind.text).error.message).toMatch(
-      /^x-mock-fault\.kind must be one of http-status, reset/,
+      /^x-mock-fault: option `kind` must be one of 'http-status', 'reset', /,
     )
   })
 
-  it('rejects bad configured faults at start-up', async () => {
-    await expect(startMockVllm({ faults: [{ kind: 'reset', afterChunks: -1 }] })).rejects.toThrow(
-      'mock-vllm faults[0].afterChunks must be a non-negative integer, got -1',
+  it('rejects bad configured faults at start-up with an InvalidOptionError naming the fault and key', async () => {
+    const error = await startMockVllm({ faults: [{ kind: 'reset', afterChunks: -1 }] }).catch(
+      (caught: unknown) => caught,
     )
-    await expect(startMockVllm({ faults: [{ kind: 'http-status', status: 418 as 429 }] })).rejects.toThrow(
-      'mock-vllm faults[0].status must be 429, 500 or 503, got 418',
+    expect(InvalidOptionError.isInstance(error)).toBe(true)
+    expect((error as InvalidOptionError).message).toBe(
+      'startMockVllm faults[0]: option `afterChunks` must be an integer >= 0, got -1',
     )
   })
 })

@@ -1,37 +1,54 @@
+import { InvalidOptionError, OptionReader } from '@vllm-tito/spec'
 import type { MockFault } from './mock-vllm-options'
 import { SeededRandom } from './seeded-random'
 import { badRequest } from './vllm-errors'
 
-const faultKinds = new Set([
-  'http-status',
-  'reset',
-  'stall',
-  'malformed-chunk',
-  'mid-stream-error',
-  'wrong-token-ids-type',
-  'missing-done',
-])
+/** The keys each fault kind takes besides `kind` and `when`. */
+const faultKeys: Record<MockFault['kind'], readonly string[]> = {
+  'http-status': ['status', 'retryAfterSeconds'],
+  reset: ['afterChunks'],
+  stall: ['afterChunks', 'ms'],
+  'malformed-chunk': ['afterChunks'],
+  'mid-stream-error': ['afterChunks', 'message', 'code'],
+  'wrong-token-ids-type': ['afterChunks'],
+  'missing-done': [],
+}
+const faultKinds = Object.keys(faultKeys) as MockFault['kind'][]
 
-/** Checks one fault (from options or the `x-mock-fault` header); throws a TypeError naming the problem. */
+const isFaultStatus = (value: unknown): value is 429 | 500 | 503 =>
+  value === 429 || value === 500 || value === 503
+const isNonNegativeNumber = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0
+const isProbability = (value: unknown): value is number => isNonNegativeNumber(value) && value <= 1
+const isRequestIndexList = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.every((index) => Number.isSafeInteger(index) && index >= 0)
+
+/**
+ * Checks one fault (from options, the command line or the `x-mock-fault` header): its kind, the keys that
+ * kind takes and their values.
+ *
+ * @throws InvalidOptionError naming `where` and the offending key (a misspelt key names the closest one).
+ */
 export function validateFault(fault: unknown, where: string): MockFault {
-  if (typeof fault !== 'object' || fault === null) throw new TypeError(`${where} must be an object`)
-  const candidate = fault as Record<string, unknown>
-  if (typeof candidate.kind !== 'string' || !faultKinds.has(candidate.kind)) {
-    throw new TypeError(
-      `${where}.kind must be one of ${[...faultKinds].join(', ')}, got ${String(candidate.kind)}`,
-    )
+  const read = new OptionReader(where, fault)
+  const kind = read.oneOf('kind', faultKinds, { required: true })
+  read.rejectUnknown(['kind', 'when', ...faultKeys[kind]])
+  if (kind === 'http-status') {
+    read.custom('status', '429, 500 or 503', isFaultStatus, { required: true })
+    read.integer('retryAfterSeconds')
+  } else if (kind !== 'missing-done') {
+    read.integer('afterChunks', { required: true })
   }
-  if (candidate.kind === 'http-status' && ![429, 500, 503].includes(candidate.status as number)) {
-    throw new TypeError(`${where}.status must be 429, 500 or 503, got ${String(candidate.status)}`)
+  if (kind === 'stall') read.custom('ms', 'a finite number >= 0', isNonNegativeNumber, { required: true })
+  if (kind === 'mid-stream-error') {
+    read.string('message')
+    read.integer('code', { minimum: 100, maximum: 599 })
   }
-  if (candidate.kind !== 'http-status' && candidate.kind !== 'missing-done') {
-    const after = candidate.afterChunks
-    if (!Number.isInteger(after) || (after as number) < 0) {
-      throw new TypeError(`${where}.afterChunks must be a non-negative integer, got ${String(after)}`)
-    }
-  }
-  if (candidate.kind === 'stall' && !(typeof candidate.ms === 'number' && candidate.ms >= 0)) {
-    throw new TypeError(`${where}.ms must be a non-negative number, got ${String(candidate.ms)}`)
+  const when = read.object('when')
+  if (when !== undefined) {
+    const readWhen = new OptionReader(`${where}.when`, when).rejectUnknown(['requestIndex', 'probability'])
+    readWhen.custom('requestIndex', 'an array of request indices (integers >= 0)', isRequestIndexList)
+    readWhen.custom('probability', 'a number from 0 to 1', isProbability)
   }
   return fault as MockFault
 }
@@ -49,7 +66,8 @@ export function faultFromHeader(header: string | string[] | undefined): MockFaul
   try {
     return validateFault(parsed, 'x-mock-fault')
   } catch (error) {
-    throw badRequest((error as Error).message)
+    if (InvalidOptionError.isInstance(error)) throw badRequest(error.message)
+    throw error
   }
 }
 

@@ -40,7 +40,7 @@ export function makeLogprobs(
 
 const utf8 = new TextEncoder()
 
-/** A chat `logprobs.content[]` entry (wire doc §1.8, including the `token_id:N` bytes quirk). */
+/** A chat `logprobs.content[]` entry (including the `token_id:N` bytes quirk of `return_tokens_as_token_ids`). */
 export function chatLogprobEntry(
   position: PositionLogprobs,
   topLogprobs: number,
@@ -91,7 +91,7 @@ export function completionLogprobs(
 }
 
 /**
- * `prompt_logprobs` (non-streaming only, wire doc §1.7): `null` for the first prompt token, then per
+ * `prompt_logprobs` (non-streaming only): `null` for the first prompt token, then per
  * position the actual token plus the top `count` alternatives, keyed by token id as a string, with
  * `{logprob, rank, decoded_token}`. `count: 0` returns only the actual token.
  */

@@ -13,7 +13,7 @@ import type { Reply, ReplyPolicy } from './reply-policy'
 import { SeededRandom } from './seeded-random'
 import { resetConnection, type StreamPlan, sleep, startEventStream, writeEventStream } from './sse-writer'
 import type { VersionProfile } from './version-profile'
-import { errorBody, VllmHttpError, vllmError } from './vllm-errors'
+import { errorBody, VllmHttpError, validationMessages, vllmError } from './vllm-errors'
 
 /** Everything a handler needs: resolved options plus per-server state. */
 export interface MockContext {
@@ -193,4 +193,12 @@ export function sendError(response: ServerResponse, error: VllmHttpError): void 
   }
   response.writeHead(error.info.code, { 'content-type': 'application/json', ...error.headers })
   response.end(errorBody(error.info))
+}
+
+/** 404 for a model name the server does not serve (vLLM accepts a missing `model`). */
+export function checkModel(context: MockContext, body: Record<string, unknown>): void {
+  const model = body.model
+  if (model !== undefined && model !== null && model !== context.model) {
+    throw vllmError(404, validationMessages.unknownModel(String(model)), 'model')
+  }
 }

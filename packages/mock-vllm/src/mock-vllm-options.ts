@@ -1,17 +1,25 @@
 import type { Qwen3Tokenizer } from './qwen3-tokenizer'
 
 /**
- * Which vLLM generation to imitate.
- * - `current` (≈v0.2x): parser-swallowed tokens still arrive as `delta: {}` frames carrying their ids,
- *   `reasoning`, 16-hex ids, `system_fingerprint` on the finish/usage chunk, `prompt_text: null`.
+ * Which vLLM generation to imitate, on the wire and on the input side (what happens to incoming chat messages
+ * before the template runs; `docs/vllm-input-side.md` has the facts by version).
+ * - `current` (≈v0.28): parser-swallowed tokens still arrive as `delta: {}` frames carrying their ids,
+ *   `reasoning`, 16-hex ids, `system_fingerprint` on the finish/usage chunk, `prompt_text: null`. Incoming
+ *   `reasoning_content` is renamed to `reasoning` on `/v1/chat/completions` (vllm-project/vllm#42664) and a
+ *   tool call's `arguments` that is not JSON renders as `{}` (vllm-project/vllm#48922).
+ * - `strict-0.20` (the releases between vllm-project/vllm#33402 and vllm-project/vllm#42664, Feb–May 2026,
+ *   0.19 and 0.20 among them; reports 0.20.2): the wire of `current`, but only `reasoning` is read from
+ *   incoming messages: `reasoning_content` is ignored (vllm-project/vllm#33402), and `arguments` that are not
+ *   JSON get a 400.
  * - `legacy-0.10` (v0.10.2–v0.11): ids of parser-swallowed tokens are dropped (the real bug),
- *   `reasoning_content`, 32-hex ids, completions chunks carry every key.
+ *   `reasoning_content`, 32-hex ids, completions chunks carry every key; no reasoning of incoming messages
+ *   reaches the template at all (interleaved thinking came with vllm-project/vllm#28531).
  * - `pre-0.10.2` (v0.10.0–v0.10.1): no `return_token_ids`; id keys are absent, as that field did not exist.
  */
-export type MockVllmMode = 'current' | 'legacy-0.10' | 'pre-0.10.2'
+export type MockVllmMode = 'current' | 'strict-0.20' | 'legacy-0.10' | 'pre-0.10.2'
 
 /**
- * An optional tool-call streaming quirk of some vLLM versions (wire doc §5). They change only streamed chat
+ * An optional tool-call streaming quirk of some vLLM versions. They change only streamed chat
  * tool-call deltas; every token id still arrives (in `delta: {}` frames where a step releases nothing, in
  * `current` mode).
  * - `arguments-in-finish-chunk` (v0.10–0.11 `_should_check_for_unstreamed_tool_arg_tokens`): the last call's
@@ -30,7 +38,7 @@ export type ToolStreamQuirk =
   | 'drop-empty-arguments'
   | 'required-name-null'
 
-/** Context-overflow error texts of the vLLM generations (wire doc §4.3). */
+/** Context-overflow error texts of the vLLM generations (newest first). */
 export type ContextOverflowWording = 'newest' | 'v0.16' | 'v0.10' | 'legacy'
 
 /** One chat/completion request as a script function sees it. */

@@ -1,3 +1,4 @@
+import { isPlainObject } from '@vllm-tito/spec'
 import type { ToolStreamQuirk } from './mock-vllm-options'
 import { pythonJsonDumps } from './python-json'
 
@@ -43,7 +44,7 @@ export interface ParserSettings {
   /** Makes a `chatcmpl-tool-…` id. */
   makeToolCallId: () => string
   /**
-   * Tool-stream quirks to imitate (wire doc §5). `required-name-null` must only be passed when the request
+   * Tool-stream quirks to imitate. `required-name-null` must only be passed when the request
    * has `tool_choice: "required"`.
    */
   quirks?: ReadonlySet<ToolStreamQuirk>
@@ -210,13 +211,7 @@ export class OutputParser {
   /** `drop-empty-arguments`: hermes streaming a parameterless call without its `{}` (vllm-project/vllm#28806). */
   private dropsArguments(call: ToolCallSpan): boolean {
     const value = call.argumentsValue
-    return (
-      this.quirks.has('drop-empty-arguments') &&
-      typeof value === 'object' &&
-      value !== null &&
-      !Array.isArray(value) &&
-      Object.keys(value).length === 0
-    )
+    return this.quirks.has('drop-empty-arguments') && isPlainObject(value) && Object.keys(value).length === 0
   }
 
   private slice(from: number, to: number, start: number, end: number): string {

@@ -117,6 +117,26 @@ describe('Qwen3Tokenizer', () => {
     )
   })
 
+  it('prepares the messages with the input side of the chosen vLLM generation', () => {
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello.', reasoning_content: 'Greet back.' },
+    ]
+    const withThinking =
+      '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\nGreet back.\n</think>\n\nHello.<|im_end|>\n'
+    // Qwen3's template gives the last assistant turn a think block in any case: an empty one when the
+    // server did not hand the reasoning over
+    const withoutThinking =
+      '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nHello.<|im_end|>\n'
+    expect(tokenizer.renderChat(messages, { addGenerationPrompt: false })).toBe(withThinking)
+    expect(tokenizer.renderChat(messages, { addGenerationPrompt: false, mode: 'strict-0.20' })).toBe(
+      withoutThinking,
+    )
+    expect(tokenizer.renderChat(messages, { addGenerationPrompt: false, mode: 'legacy-0.10' })).toBe(
+      withoutThinking,
+    )
+  })
+
   it('renders description and parameters as null when a tool omits them (vLLM model_dump)', () => {
     const rendered = tokenizer.renderChat([{ role: 'user', content: 'x' }], {
       tools: [{ type: 'function', function: { name: 'ping' } }],

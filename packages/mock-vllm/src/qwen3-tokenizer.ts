@@ -3,6 +3,9 @@ import { createRequire } from 'node:module'
 import { Template } from '@huggingface/jinja'
 import { Tokenizer } from '@huggingface/tokenizers'
 import type { ChatMessage, ChatTool, TextTokenizer } from '@vllm-tito/spec'
+import { toTemplateMessages } from './chat-input'
+import type { MockVllmMode } from './mock-vllm-options'
+import { versionProfile } from './version-profile'
 
 /** Options of {@link Qwen3Tokenizer.renderChat} and {@link Qwen3Tokenizer.encodeChat}, as vLLM passes them. */
 export interface ChatRenderOptions {
@@ -12,6 +15,11 @@ export interface ChatRenderOptions {
   addGenerationPrompt?: boolean
   /** Extra template variables, e.g. `{ enable_thinking: false }`. */
   chatTemplateKwargs?: Record<string, unknown>
+  /**
+   * The vLLM generation whose input side prepares the messages (which reasoning field it reads, what it does
+   * to tool-call arguments that are not JSON…), as its `/v1/chat/completions` does. Default `current`.
+   */
+  mode?: MockVllmMode
 }
 
 /**
@@ -25,10 +33,16 @@ export interface Qwen3Tokenizer extends TextTokenizer {
   decode(ids: readonly number[]): string
   /** Raw BPE pieces (e.g. `ĠEff`), as `/tokenize` returns them in `token_strs`. */
   tokenStrings(ids: readonly number[]): string[]
-  /** Renders the chat template to the prompt string vLLM would build. */
-  renderChat(messages: ChatMessage[], options?: ChatRenderOptions): string
+  /**
+   * Renders the chat template to the prompt string vLLM's `/v1/chat/completions` would build: the messages go
+   * through the input side of `options.mode` first (only the keys vLLM copies, content flattened, tool-call
+   * arguments parsed).
+   *
+   * @throws Error (a 400 of the server) where that vLLM generation rejects the messages.
+   */
+  renderChat(messages: readonly ChatMessage[], options?: ChatRenderOptions): string
   /** `encode(renderChat(messages, options))`: the prompt ids vLLM would return as `prompt_token_ids`. */
-  encodeChat(messages: ChatMessage[], options?: ChatRenderOptions): number[]
+  encodeChat(messages: readonly ChatMessage[], options?: ChatRenderOptions): number[]
   /** `<|im_end|>` = 151645, Qwen3's end-of-turn token. */
   eosTokenId: number
   /** Number of ids (base vocabulary plus added tokens). */
@@ -144,10 +158,11 @@ class Qwen3TokenizerImpl implements Qwen3Tokenizer {
     return ids.map((id) => this.tokenizer.id_to_token(id) ?? '')
   }
 
-  renderChat(messages: ChatMessage[], options: ChatRenderOptions = {}): string {
+  renderChat(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
+    const rules = versionProfile(options.mode ?? 'current').chatInput
     const context: Record<string, unknown> = {
       ...options.chatTemplateKwargs,
-      messages: messages.map(templateMessage),
+      messages: toTemplateMessages(messages, rules),
       add_generation_prompt: options.addGenerationPrompt ?? true,
       eos_token: '<|im_end|>',
       pad_token: '<|endoftext|>',
@@ -156,7 +171,7 @@ class Qwen3TokenizerImpl implements Qwen3Tokenizer {
     return this.template.render(context)
   }
 
-  encodeChat(messages: ChatMessage[], options?: ChatRenderOptions): number[] {
+  encodeChat(messages: readonly ChatMessage[], options?: ChatRenderOptions): number[] {
     return this.encode(this.renderChat(messages, options))
   }
 
@@ -194,41 +209,6 @@ class Qwen3TokenizerImpl implements Qwen3Tokenizer {
 
   isAddedToken(id: number): boolean {
     return this.addedTokenIds.has(id)
-  }
-}
-
-/**
- * A message as vLLM hands it to the template: `content` flattened to a string (null → '', text parts joined
- * with '\n', as vLLM's "string" content format does) and tool-call arguments parsed from JSON, as vLLM's
- * `_postprocess_messages` does, so the template's `tojson` re-serialises them with Python spacing.
- */
-function templateMessage(message: ChatMessage): Record<string, unknown> {
-  const rendered: Record<string, unknown> = { ...message, content: flattenContent(message.content) }
-  if (Array.isArray(message.tool_calls)) {
-    rendered.tool_calls = message.tool_calls.map((call) => ({
-      ...call,
-      function: { ...call.function, arguments: parseArguments(call.function?.arguments) },
-    }))
-  }
-  return rendered
-}
-
-function flattenContent(content: ChatMessage['content'] | undefined): string {
-  if (content === null || content === undefined) return ''
-  if (typeof content === 'string') return content
-  return content
-    .filter((part) => part.type === 'text' && typeof part.text === 'string')
-    .map((part) => part.text)
-    .join('\n')
-}
-
-function parseArguments(argumentsText: unknown): unknown {
-  if (typeof argumentsText !== 'string') return argumentsText
-  try {
-    return JSON.parse(argumentsText)
-  } catch {
-    // vLLM would fail here; keeping the raw string lets the template print what the model wrote
-    return argumentsText
   }
 }
 

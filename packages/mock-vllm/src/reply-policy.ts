@@ -11,12 +11,11 @@ export class ReplyPolicy {
   private scriptCursor = 0
   private randomTable: RandomTokenTable | undefined
 
+  /** `policy` must have been checked (by `readMockVllmOptions`). */
   constructor(
     private readonly policy: MockPolicy,
     private readonly tokenizer: Qwen3Tokenizer,
-  ) {
-    validatePolicy(policy)
-  }
+  ) {}
 
   /** Whether replies are random tokens (no reasoning or tool blocks: the parsers can be skipped). */
   get isRandom(): boolean {
@@ -62,37 +61,6 @@ function callScript(script: MockReplyFunction, request: MockReplyRequest): strin
     throw new TypeError(`mock-vllm script function returned ${typeof text}; it must return the reply text`)
   }
   return text
-}
-
-function validatePolicy(policy: MockPolicy): void {
-  if (policy === 'demo') return
-  if (typeof policy === 'object' && policy !== null) {
-    if ('random' in policy) {
-      const tokens = policy.random?.tokens
-      if (!Number.isInteger(tokens) || tokens < 1) {
-        throw new TypeError(
-          `mock-vllm policy.random.tokens must be a positive integer, got ${String(tokens)}`,
-        )
-      }
-      return
-    }
-    if ('script' in policy) {
-      const script = policy.script
-      if (typeof script === 'function') return
-      if (Array.isArray(script) && script.length > 0) {
-        for (const entry of script) {
-          if (typeof entry !== 'string' && typeof entry !== 'function') {
-            throw new TypeError('mock-vllm policy.script entries must be strings or functions')
-          }
-        }
-        return
-      }
-      throw new TypeError('mock-vllm policy.script must be a non-empty array or a function')
-    }
-  }
-  throw new TypeError(
-    `mock-vllm policy must be 'demo', { random: { tokens } } or { script }, got ${String(policy)}`,
-  )
 }
 
 interface RandomTokenTable {

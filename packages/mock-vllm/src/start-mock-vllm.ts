@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { isPlainObject } from '@vllm-tito/spec'
 import { handleChatCompletions } from './chat-completions'
 import { handleCompletions } from './completions'
-import { validateFault } from './faults'
 import type { MockContext } from './mock-context'
 import { sendError } from './mock-context'
 import type { MockRequestLog, MockVllmOptions, MockVllmServer } from './mock-vllm-options'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
+import { readMockVllmOptions } from './read-mock-vllm-options'
 import { ReplyPolicy } from './reply-policy'
-import { isToolStreamQuirk, toolStreamQuirkNames } from './tool-stream-quirks'
 import { detokenizeBody, modelsBody, tokenizeBody } from './utility-endpoints'
 import { versionProfile } from './version-profile'
 import { badRequest, VllmHttpError, vllmError } from './vllm-errors'
@@ -16,67 +16,34 @@ import { badRequest, VllmHttpError, vllmError } from './vllm-errors'
 /** Largest request body accepted (a long conversation fits easily). */
 const MAX_BODY_BYTES = 64 * 1024 * 1024
 
-const modes = ['current', 'legacy-0.10', 'pre-0.10.2'] as const
-const wordings = ['newest', 'v0.16', 'v0.10', 'legacy'] as const
-
 /**
  * Starts a mock vLLM server (OpenAI-compatible routes, `/tokenize`, `/detokenize`, `/health`, `/version`,
- * `/v1/models`) with the real Qwen3 tokenizer. Resolves once it listens. Invalid options reject with a
- * TypeError naming the option.
+ * `/v1/models`) with the real Qwen3 tokenizer. Resolves once it listens.
+ *
+ * @throws InvalidOptionError (the promise rejects) naming a bad or misspelt option, before anything listens.
  */
 export async function startMockVllm(options: MockVllmOptions = {}): Promise<MockVllmServer> {
-  const mode = options.mode ?? 'current'
-  if (!modes.includes(mode))
-    throw new TypeError(`mock-vllm mode must be one of ${modes.join(', ')}, got ${mode}`)
-  const wording = options.contextOverflowWording ?? 'newest'
-  if (!wordings.includes(wording)) {
-    throw new TypeError(
-      `mock-vllm contextOverflowWording must be one of ${wordings.join(', ')}, got ${wording}`,
-    )
-  }
-  const maxModelLen = options.maxModelLen ?? 40_960
-  if (!Number.isInteger(maxModelLen) || maxModelLen < 1) {
-    throw new TypeError(`mock-vllm maxModelLen must be a positive integer, got ${maxModelLen}`)
-  }
-  const rate = options.nonCanonicalRate ?? 0
-  if (!(rate >= 0 && rate <= 1))
-    throw new TypeError(`mock-vllm nonCanonicalRate must be within 0..1, got ${rate}`)
-  const tokensPerChunk = options.pacing?.tokensPerChunk ?? 1
-  if (!Number.isInteger(tokensPerChunk) || tokensPerChunk < 1) {
-    throw new TypeError(`mock-vllm pacing.tokensPerChunk must be a positive integer, got ${tokensPerChunk}`)
-  }
-  const faults = (options.faults ?? []).map((fault, index) =>
-    validateFault(fault, `mock-vllm faults[${index}]`),
-  )
-  const quirks = options.toolStreamQuirks ?? []
-  if (!Array.isArray(quirks)) throw new TypeError('mock-vllm toolStreamQuirks must be an array')
-  for (const quirk of quirks) {
-    if (!isToolStreamQuirk(quirk)) {
-      throw new TypeError(
-        `mock-vllm toolStreamQuirks entries must be one of ${toolStreamQuirkNames.join(', ')}, got ${quirk}`,
-      )
-    }
-  }
+  const resolved = readMockVllmOptions(options)
   const tokenizer = await loadQwen3Tokenizer()
   const closing = new AbortController()
   let requestCounter = 0
   const context: MockContext = {
     tokenizer,
-    model: options.model ?? 'Qwen/Qwen3-8B',
-    maxModelLen,
-    mode,
-    profile: versionProfile(mode),
-    policy: new ReplyPolicy(options.policy ?? 'demo', tokenizer),
-    nonCanonicalRate: rate,
-    seed: options.seed ?? 1,
-    tokensPerChunk,
-    firstTokenDelayMs: options.pacing?.firstTokenDelayMs ?? 0,
-    interChunkDelayMs: options.pacing?.interChunkDelayMs ?? 0,
-    faults,
-    contextOverflowWording: wording,
-    enableAutoToolChoice: options.enableAutoToolChoice ?? true,
-    reasoningParser: options.reasoningParser ?? true,
-    toolStreamQuirks: new Set(quirks),
+    model: resolved.model,
+    maxModelLen: resolved.maxModelLen,
+    mode: resolved.mode,
+    profile: versionProfile(resolved.mode),
+    policy: new ReplyPolicy(resolved.policy, tokenizer),
+    nonCanonicalRate: resolved.nonCanonicalRate,
+    seed: resolved.seed,
+    tokensPerChunk: resolved.tokensPerChunk,
+    firstTokenDelayMs: resolved.firstTokenDelayMs,
+    interChunkDelayMs: resolved.interChunkDelayMs,
+    faults: resolved.faults,
+    contextOverflowWording: resolved.contextOverflowWording,
+    enableAutoToolChoice: resolved.enableAutoToolChoice,
+    reasoningParser: resolved.reasoningParser,
+    toolStreamQuirks: new Set(resolved.toolStreamQuirks),
     nextRequestIndex: () => requestCounter++,
     closing: closing.signal,
   }
@@ -94,7 +61,7 @@ export async function startMockVllm(options: MockVllmOptions = {}): Promise<Mock
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+    server.listen(resolved.port, resolved.host, () => {
       server.off('error', reject)
       resolve()
     })
@@ -152,10 +119,8 @@ async function handle(
       return
     }
     if (parseError !== undefined) throw badRequest(`JSON decode error: ${parseError}`)
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('The request body must be a JSON object.')
-    }
-    await route.handle(context, body as Record<string, unknown>, request, response, startedAt)
+    if (!isPlainObject(body)) throw badRequest('The request body must be a JSON object.')
+    await route.handle(context, body, request, response, startedAt)
   } catch (error) {
     if (error instanceof VllmHttpError) sendError(response, error)
     else throw error

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@vllm-tito/spec'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ChunkView, post, sseChunks, streamedIds } from './__fixtures__/http'
 import type { MockVllmMode, MockVllmServer, ToolStreamQuirk } from './mock-vllm-options'
@@ -161,7 +162,7 @@ function callIdOf(run: QuirkRun): string {
   return id!
 }
 
-describe('tool-stream quirks (wire doc §5), conformance over real HTTP', () => {
+describe('tool-stream quirks, conformance over real HTTP', () => {
   it('the tokenizer ids of the scripted reply are the ones the sequences below spell out', async () => {
     const run = await streamWithQuirks([], CALCULATOR_REPLY)
     expect(replyIds(run.server, CALCULATOR_REPLY)).toEqual([...CALCULATOR_IDS, IM_END])
@@ -334,9 +335,13 @@ describe('tool-stream quirks (wire doc §5), conformance over real HTTP', () => 
     expect(streamedIds(run.chunks)).toEqual(replyIds(run.server, CALCULATOR_REPLY))
   })
 
-  it('rejects an unknown quirk with a TypeError naming it', async () => {
-    await expect(startMockVllm({ toolStreamQuirks: ['late-names' as ToolStreamQuirk] })).rejects.toThrow(
-      'mock-vllm toolStreamQuirks entries must be one of arguments-in-finish-chunk, one-piece-arguments, drop-empty-arguments, required-name-null, got late-names',
+  it('rejects an unknown quirk with an InvalidOptionError naming it', async () => {
+    const error = await startMockVllm({ toolStreamQuirks: ['late-names' as ToolStreamQuirk] }).catch(
+      (caught: unknown) => caught,
+    )
+    expect(InvalidOptionError.isInstance(error)).toBe(true)
+    expect((error as InvalidOptionError).message).toBe(
+      'startMockVllm: option `toolStreamQuirks` entries must be one of arguments-in-finish-chunk, one-piece-arguments, drop-empty-arguments, required-name-null, got late-names',
     )
   })
 })

@@ -21,7 +21,7 @@ const conversation = {
   chat_template_kwargs: { enable_thinking: false },
 }
 
-describe('§9.6 utility endpoints', () => {
+describe('utility endpoints', () => {
   it('/tokenize chat form: count equals usage.prompt_tokens of the same messages, ids equal prompt_token_ids', async () => {
     const tokenized = JSON.parse((await post(server.baseUrl, '/tokenize', conversation)).text)
     const chat = JSON.parse(

@@ -1,8 +1,8 @@
-import type { ChatTool } from '@vllm-tito/spec'
-import { checkModel, renderPromptIds } from './chat-completions'
-import type { MockContext } from './mock-context'
+import { type ChatTool, isTokenIdList } from '@vllm-tito/spec'
+import { checkModel, type MockContext } from './mock-context'
+import { renderPromptIds } from './render-prompt-ids'
 import { RequestFields } from './request-fields'
-import { badRequest, validationMessages } from './vllm-errors'
+import { badRequest } from './vllm-errors'
 
 /** `POST /tokenize` (prompt and chat forms), vLLM's `TokenizeResponse`. */
 export function tokenizeBody(context: MockContext, body: Record<string, unknown>): Record<string, unknown> {
@@ -11,12 +11,8 @@ export function tokenizeBody(context: MockContext, body: Record<string, unknown>
   const returnTokenStrings = fields.optionalBoolean('return_token_strs') ?? false
   let tokens: number[]
   if (Array.isArray(body.messages)) {
-    const addGenerationPrompt = fields.optionalBoolean('add_generation_prompt') ?? true
-    const continueFinal = fields.optionalBoolean('continue_final_message') ?? false
-    if (addGenerationPrompt && continueFinal)
-      throw badRequest(validationMessages.bothGenerationPromptAndContinue)
     const tools = Array.isArray(body.tools) ? (body.tools as ChatTool[]) : undefined
-    tokens = renderPromptIds(context, body, { addGenerationPrompt, continueFinal, tools })
+    tokens = renderPromptIds(context, body, { ...fields.templateFlags(), tools, endpoint: 'tokenize' })
   } else if (typeof body.prompt === 'string') {
     // Qwen3 adds no BOS, so add_special_tokens changes nothing
     tokens = context.tokenizer.encode(body.prompt)
@@ -35,7 +31,7 @@ export function tokenizeBody(context: MockContext, body: Record<string, unknown>
 export function detokenizeBody(context: MockContext, body: Record<string, unknown>): Record<string, unknown> {
   checkModel(context, body)
   const tokens = body.tokens
-  if (!Array.isArray(tokens) || !tokens.every((id) => Number.isInteger(id) && id >= 0)) {
+  if (!isTokenIdList(tokens)) {
     throw badRequest('tokens: Input should be a valid list of non-negative integers', 'tokens')
   }
   const unknown = tokens.find((id) => context.tokenizer.pieceOf(id) === undefined)

@@ -26,7 +26,7 @@ async function expectError(
   expect(result.text).toBe(JSON.stringify({ error }))
 }
 
-describe('§9.5 errors', () => {
+describe('errors', () => {
   it('rejects stream_options without stream', async () => {
     await expectError({ ...hi, stream_options: { include_usage: true } }, 400, {
       message: 'Stream options can only be defined when `stream=True`.',

@@ -56,7 +56,7 @@ export function streamErrorEvents(info: VllmErrorInfo): string {
   return `data: ${pythonJsonDumps({ error: info })}\n\ndata: [DONE]\n\n`
 }
 
-/** Exact validation texts of vLLM (wire doc §1.1, §3, §5). */
+/** Exact validation texts of vLLM's `ChatCompletionRequest` and `CompletionRequest` validators. */
 export const validationMessages = {
   streamOptionsWithoutStream: 'Stream options can only be defined when `stream=True`.',
   promptLogprobsWhileStreaming: '`prompt_logprobs` are not available when `stream=True`.',
@@ -66,11 +66,15 @@ export const validationMessages = {
   bothGenerationPromptAndContinue:
     'Cannot set both `continue_final_message` and `add_generation_prompt` to True.',
   unknownModel: (model: string) => `The model \`${model}\` does not exist.`,
+  emptyTools:
+    '`tools` must not be an empty array. Either provide at least one tool or omit the field entirely.',
+  toolChoiceWithoutTools: 'When using `tool_choice`, `tools` must be set.',
+  unknownNamedTool: 'The tool specified in `tool_choice` does not match any of the specified `tools`',
 } as const
 
 /**
  * The context-overflow error for a prompt of `inputTokens` with `maxTokens` requested (null: not sent),
- * in the chosen wording (wire doc §4.3). Returns `undefined` when the request fits.
+ * in the chosen wording. Returns `undefined` when the request fits.
  */
 export function contextOverflowError(
   wording: ContextOverflowWording,

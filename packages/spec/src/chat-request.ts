@@ -37,7 +37,18 @@ export interface ChatMessage {
   tool_call_id?: string
   /** Optional speaker name. */
   name?: string
-  /** Reasoning of an earlier assistant turn; templates such as Qwen3's may render or drop it. */
+  /**
+   * Reasoning of an earlier assistant turn, under the name vLLM reads: every vLLM that reads reasoning from
+   * incoming messages (since vllm-project/vllm#28531, Nov 2025) reads `reasoning`, and hands it to the chat
+   * template as both `reasoning` and `reasoning_content` (the name Qwen3's template uses). v0.10.2–v0.11.0
+   * read no reasoning field at all.
+   */
+  reasoning?: string
+  /**
+   * The old name of {@link reasoning}, for servers and proxies that still read it. vLLM between
+   * vllm-project/vllm#33402 (Jan 2026) and vllm-project/vllm#42664 (May 2026) ignores it, and `/tokenize`
+   * still does, so send `reasoning` too; where both are present, vLLM reads `reasoning`.
+   */
   reasoning_content?: string
   [key: string]: unknown
 }

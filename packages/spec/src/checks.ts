@@ -81,5 +81,5 @@ export function describeValue(value: unknown): string {
     return String(value)
   }
   if (typeof value === 'function') return 'a function'
-  return `a ${typeof value}`
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }

@@ -7,9 +7,8 @@ import {
   ToolResultBlock,
   ToolUseBlock,
 } from '@strands-agents/sdk'
-import { toResponseFields } from '@vllm-tito/spec'
+import { INVALID_JSON_ARGUMENTS_KEY, toResponseFields } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
-import { INVALID_JSON_ARGUMENTS_KEY } from '@vllm-tito/validation'
 import { describe, expect, it } from 'vitest'
 import { formatChatMessages } from './format-chat-messages'
 
@@ -37,7 +36,7 @@ describe('formatChatMessages', () => {
     ])
   })
 
-  it('echoes reasoning as reasoning_content and the raw arguments the model produced', () => {
+  it('echoes reasoning under both names, reasoning and reasoning_content, and the raw arguments the model produced', () => {
     const record = makeRecord({
       text: '\n\nLet me add.\n',
       reasoning: 'I should add.',
@@ -64,6 +63,7 @@ describe('formatChatMessages', () => {
         role: 'assistant',
         // Qwen3's template writes `</think>\n\n` and the `\n` before `<tool_call>` itself
         content: 'Let me add.',
+        reasoning: 'I should add.',
         reasoning_content: 'I should add.',
         tool_calls: [
           {

@@ -14,8 +14,8 @@ import {
   MESSAGE_METADATA_KEY,
   type TokenRecord,
   type ToolCallRecord,
+  unwrapInvalidJsonArguments,
 } from '@vllm-tito/spec'
-import { unwrapInvalidJsonArguments } from './invalid-json-arguments'
 
 /**
  * Converts the Strands conversation to OpenAI chat messages for vLLM, keeping the next rendered prompt as
@@ -23,7 +23,9 @@ import { unwrapInvalidJsonArguments } from './invalid-json-arguments'
  * - assistant text is sent as vLLM's parsers returned it (the SDK drops whitespace-only text blocks; the exact
  *   text then comes back from the token record on `message.metadata.custom.vllm`), minus only the separators
  *   hermes-style chat templates insert themselves (see `withoutTemplateSeparators`); never trimmed otherwise;
- * - reasoning goes back as `reasoning_content` (the chat template decides whether to render it);
+ * - reasoning goes back under both names, `reasoning` (the only one vLLM reads since vllm-project/vllm#33402)
+ *   and `reasoning_content` (for servers and proxies that read the old name); vLLM hands it to the chat
+ *   template under both, and the template decides whether to render it;
  * - tool-call arguments are the raw string the model produced (from the token record, or from the
  *   invalid-JSON wrapper), unless a hook changed the input, in which case the new input is serialised;
  * - error tool results are sent without any prefix (the text already says what went wrong, as in Python);
@@ -95,7 +97,10 @@ function formatAssistantMessage(message: Message): ChatMessage {
     toolUses.length > 0,
   )
   const formatted: ChatMessage = { role: 'assistant', content }
-  if (reasoning.length > 0) formatted.reasoning_content = reasoning.join('')
+  if (reasoning.length > 0) {
+    formatted.reasoning = reasoning.join('')
+    formatted.reasoning_content = formatted.reasoning
+  }
   if (toolUses.length > 0) {
     formatted.tool_calls = toolUses.map((block, position) => formatToolCall(block, position, record))
   }

@@ -59,7 +59,7 @@ describe('options are checked at runtime (a JavaScript or YAML config gets a typ
       "new TrajectoryBuilder: option `onBreak: 'merge-lossy'` needs `specialTokenIds` (e.g. QWEN3_SPECIAL_TOKEN_IDS): it aligns on the previous turn's closing special token",
     )
     expect(optionError(() => new TrajectoryBuilder({ tokenizer: {} as never })).message).toBe(
-      'new TrajectoryBuilder: option `tokenizer` must be an object with a decode(ids) method, got a object',
+      'new TrajectoryBuilder: option `tokenizer` must be an object with a decode(ids) method, got an object',
     )
   })
 

@@ -60,7 +60,7 @@ describe('emitRewardSpan', () => {
       { attributes: { 'gen_ai.request': 'x' } },
       'emitRewardSpan: attribute "gen_ai.request" would clash with the reward or break Agent Lightning\'s adapter',
     ],
-    [{ tracer: {} }, 'emitRewardSpan: option `tracer` must be an OpenTelemetry Tracer, got a object'],
+    [{ tracer: {} }, 'emitRewardSpan: option `tracer` must be an OpenTelemetry Tracer, got an object'],
     [
       { dimension: {} },
       'emitRewardSpan: unknown option `dimension` (did you mean `dimensions`?); known options: dimensions, attributes, tracer',
