@@ -1,7 +1,4 @@
-export { SseDecoder } from './sse-decoder'
-export { isContextOverflowMessage } from './to-api-call-error'
-export { type AccumulatorSettings, TokenAccumulator } from './token-accumulator'
-export { enforceTokenIdPolicy, type MismatchPolicy, type TokenIdPolicy } from './token-id-policy'
+export type { MismatchPolicy } from './token-id-policy'
 export type {
   TokenCallOptions,
   TokenizeInput,
@@ -12,4 +9,4 @@ export type {
   VLLMModelInfo,
 } from './utility-types'
 export { VLLMClient, type VLLMClientOptions } from './vllm-client'
-export { VLLMTokenStream } from './vllm-token-stream'
+export type { VLLMTokenStream } from './vllm-token-stream'

@@ -118,7 +118,7 @@ describe('request bodies', () => {
       'chat.stream: `model` must be a non-empty string (the name the server lists in /v1/models)',
     )
     expect(() => client.completions.stream({ model: 'm', prompt: [1, -2] })).toThrow(
-      'completions.stream: prompt[1] is -2; token ids are non-negative integers',
+      'completions.stream: prompt[1] is -2, not a token id (an integer from 0 to 4294967295)',
     )
     await expect(client.completions.create({ model: 'm', prompt: [[1], []] })).rejects.toThrow(
       'completions.create: prompt[1] is an empty token id list',
@@ -131,7 +131,7 @@ describe('request bodies', () => {
       'new VLLMClient: `baseUrl` must not contain credentials; use `apiKey` or `defaultHeaders`',
     )
     expect(() => new VLLMClient({ baseUrl: 'http://h:1', maxRetries: -1 })).toThrow(
-      '`maxRetries` must be a non-negative integer',
+      'new VLLMClient: option `maxRetries` must be an integer >= 0, got -1',
     )
     expect(requests).toHaveLength(0)
   })
@@ -336,7 +336,7 @@ describe('errors and retries', () => {
           contentChunk.replace('"token_ids":[10]', '"token_ids":"[11]"'),
           '[DONE]',
         ),
-        'malformed chunk: choices[0].token_ids is the string "[11]", expected an array of token ids',
+        'malformed chunk: choices[0].token_ids is the string "[11]", not an array of token ids',
       ],
     ]
     for (const [pieces, message] of cases) {
