@@ -27,8 +27,8 @@ export const readChatChoice: ChoiceReader = (choice, field, state, settings) => 
       ? choice.message
       : null
   if (message !== null) {
-    if (typeof message.content === 'string') state.addText(message.content)
-    // newer vLLM names it `reasoning`, 0.10–0.11 `reasoning_content`; some versions send both
+    // newer vLLM names it `reasoning`, 0.10–0.11 `reasoning_content`; some versions send both. It comes
+    // before the text, as it was generated: a whole message then gives its events in stream order
     const reasoning =
       typeof message.reasoning === 'string'
         ? message.reasoning
@@ -36,6 +36,7 @@ export const readChatChoice: ChoiceReader = (choice, field, state, settings) => 
           ? message.reasoning_content
           : null
     if (reasoning !== null) state.addReasoning(reasoning)
+    if (typeof message.content === 'string') state.addText(message.content)
     if (Array.isArray(message.tool_calls)) readToolCalls(message.tool_calls, `${field}.tool_calls`, state)
   }
   state.addTokens(ids, entries)

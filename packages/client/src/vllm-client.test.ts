@@ -5,6 +5,7 @@ import {
   type ChatRequest,
   type ClientCallObserver,
   ContextOverflowError,
+  InvalidOptionError,
   StreamInterruptedError,
   TokenIdsMismatchError,
   TokenIdsUnavailableError,
@@ -133,6 +134,53 @@ describe('request bodies', () => {
     expect(() => new VLLMClient({ baseUrl: 'http://h:1', maxRetries: -1 })).toThrow(
       'new VLLMClient: option `maxRetries` must be an integer >= 0, got -1',
     )
+    expect(requests).toHaveLength(0)
+  })
+
+  it('refuses misspelt and mistyped options with an InvalidOptionError naming the closest known one', async () => {
+    const { client, requests } = clientWith([{ text: '{}' }])
+    const cases: Array<[() => unknown, string, string]> = [
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', timeOutMs: 5 } as never),
+        'timeOutMs',
+        'new VLLMClient: unknown option `timeOutMs` (did you mean `timeoutMs`?); known options: baseUrl, apiKey, timeoutMs, maxRetries, fetch, defaultHeaders, requireTokenIds, onMismatch, observer',
+      ],
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', onMismatch: 'warn' as never }),
+        'onMismatch',
+        "new VLLMClient: option `onMismatch` must be one of 'flag', 'throw', got the string \"warn\"",
+      ],
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', observer: { onRecords() {} } as never }),
+        'observer',
+        'new VLLMClient: option `observer` must be a ClientCallObserver (an object with onAttempt, onRetry, onRecords, onError), got an object',
+      ],
+      [
+        () => client.chat.stream(request, { requireTokenId: true } as never),
+        'requireTokenId',
+        'chat.stream: unknown option `requireTokenId` (did you mean `requireTokenIds`?); known options: signal, requireTokenIds, onMismatch',
+      ],
+      [
+        () => client.tokenize({ prompt: 'a', addSpecialToken: true } as never),
+        'addSpecialToken',
+        'tokenize: unknown option `addSpecialToken` (did you mean `addSpecialTokens`?); known options: model, addSpecialTokens, returnTokenStrings, messages, tools, addGenerationPrompt, continueFinalMessage, chatTemplateKwargs, chatTemplate, prompt',
+      ],
+      [
+        () => client.detokenize([1, 2], { signal: 'soon' } as never),
+        'signal',
+        'detokenize: option `signal` must be an AbortSignal, got the string "soon"',
+      ],
+    ]
+    for (const [call, option, message] of cases) {
+      const error = await (async () => call())().then(
+        () => null,
+        (caught: unknown) => caught,
+      )
+      expect(InvalidOptionError.isInstance(error), message).toBe(true)
+      expect(VLLMTitoError.isInstance(error)).toBe(true)
+      expect((error as InvalidOptionError).option).toBe(option)
+      expect((error as InvalidOptionError).message).toBe(message)
+    }
     expect(requests).toHaveLength(0)
   })
 
