@@ -7,9 +7,8 @@ import {
   ToolResultBlock,
   ToolUseBlock,
 } from '@strands-agents/sdk'
-import { toResponseFields } from '@vllm-tito/spec'
+import { INVALID_JSON_ARGUMENTS_KEY, toResponseFields } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
-import { INVALID_JSON_ARGUMENTS_KEY } from '@vllm-tito/validation'
 import { describe, expect, it } from 'vitest'
 import { formatChatMessages } from './format-chat-messages'
 

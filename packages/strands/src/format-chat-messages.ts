@@ -14,8 +14,8 @@ import {
   MESSAGE_METADATA_KEY,
   type TokenRecord,
   type ToolCallRecord,
+  unwrapInvalidJsonArguments,
 } from '@vllm-tito/spec'
-import { unwrapInvalidJsonArguments } from './invalid-json-arguments'
 
 /**
  * Converts the Strands conversation to OpenAI chat messages for vLLM, keeping the next rendered prompt as
