@@ -2,7 +2,7 @@ import type { AgentConfig, AgentStreamEvent, Plugin } from '@strands-agents/sdk'
 import type { TokenRecord, TokenRecordObserver } from '@vllm-tito/spec'
 import { expectTypeOf, test } from 'vitest'
 import { composeCallbacks } from '../compose-callbacks'
-import { VLLMTokenRecorder as CoreTokenRecorder } from '../vllm-token-recorder'
+import { TokenRecorder as CoreTokenRecorder } from '../token-recorder'
 import { createStrandsRecorderPlugin } from './create-strands-recorder-plugin'
 import { VLLMTokenRecorder } from './vllm-token-recorder'
 
