@@ -1,4 +1,4 @@
-// The main job (`pnpm demo`, design.md §6): a Strands agent with VLLMModel, the token recorder and the
+// The main job (`pnpm demo`): a Strands agent with VLLMModel, the token recorder and the
 // tool-validation hooks on a tool-using task, against a real vLLM (VLLM_BASE_URL, VLLM_MODEL_ID) or the embedded
 // mock. Prints the answer, the TITO summary, a retokenization-drift check, and where the trajectory JSONL, the
 // token records and the spans were written. Progress goes to stderr, results to stdout.

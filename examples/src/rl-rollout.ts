@@ -1,6 +1,6 @@
-// RL Training with TokenManager (the seed README's section): one rollout of a tool-using agent, then the
+// RL Training with TokenManager (the section of strands-vllm's README): one rollout of a tool-using agent, then the
 // recorder's history → the trajectory builder (prefix check, loss masks, logprobs) → trainer rows as JSONL.
-// The seed appended every turn's full prompt to a TokenManager, repeating the history; the builder appends only
+// strands-vllm appended every turn's full prompt to a TokenManager, repeating the history; the builder appends only
 // what each prompt adds, and checks that it really extends what came before.
 import { writeFileSync } from 'node:fs'
 import { Agent, NullConversationManager } from '@strands-agents/sdk'

@@ -169,7 +169,7 @@ describe('pnpm demo against the embedded mock', () => {
 })
 
 describe('pnpm demo against a configured server', () => {
-  it('uses VLLM_BASE_URL (with /v1, as the seed writes it) and the first served model when VLLM_MODEL_ID is unset', async () => {
+  it('uses VLLM_BASE_URL (with /v1, as strands-vllm writes it) and the first served model when VLLM_MODEL_ID is unset', async () => {
     realServer = await startMockVllm({ model: 'my-org/my-model' })
     const run = await runDemo({ VLLM_BASE_URL: `${realServer.baseUrl}/v1` })
     expect(run.stderr).not.toContain('error')

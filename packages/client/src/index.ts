@@ -1,5 +1,5 @@
-export type { MismatchPolicy } from './token-id-policy'
 export type {
+  MismatchPolicy,
   TokenCallOptions,
   TokenizeInput,
   TokenizeMessagesInput,

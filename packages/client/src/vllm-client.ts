@@ -14,16 +14,17 @@ import { validateChatRequest, validateCompletionRequest, wireBody } from './requ
 import { chatSettings, completionSettings, type ResponseSettings } from './response-settings'
 import { ResponseState } from './response-state'
 import { fromStatus } from './to-api-call-error'
-import { enforceTokenIdPolicy, type MismatchPolicy, type TokenIdPolicy } from './token-id-policy'
+import { enforceTokenIdPolicy, type TokenIdPolicy } from './token-id-policy'
 import { UtilityEndpoints } from './utility-endpoints'
 import type {
+  MismatchPolicy,
   TokenCallOptions,
   TokenizeInput,
   TokenizeResult,
   UtilityCallOptions,
   VLLMModelInfo,
 } from './utility-types'
-import { VLLMTokenStream } from './vllm-token-stream'
+import { TokenStreamCall, type VLLMTokenStream } from './vllm-token-stream'
 import { notify, VLLMTransport } from './vllm-transport'
 import { MalformedResponseError, readErrorInfo } from './wire-errors'
 
@@ -201,7 +202,7 @@ export class VLLMClient implements TokenStreamingClient {
     options: TokenCallOptions | undefined,
   ): VLLMTokenStream {
     const call = this.#callOptions(method, options)
-    return new VLLMTokenStream({
+    return new TokenStreamCall({
       start: (signal) => this.#transport.send({ method: 'post', path, body, stream: true, signal }),
       settings,
       policy: call.policy,

@@ -38,7 +38,17 @@ export interface TokenStreamSetup {
  * (`complete: false`, status `incomplete`); after `[DONE]`, `TokenIdsUnavailableError` or
  * `TokenIdsMismatchError` when the token-id policy asks for it.
  */
-export class VLLMTokenStream implements TokenStream {
+export interface VLLMTokenStream extends TokenStream {
+  /** Yields the call's events in arrival order; a stream can be iterated once. */
+  [Symbol.asyncIterator](): AsyncIterator<TokenStreamEvent>
+  /** Resolves with one record per choice once the stream ends, consuming it if nobody iterates. */
+  final(): Promise<TokenRecord[]>
+  /** Aborts the HTTP request; a pending iteration or `final()` then rejects. */
+  abort(): void
+}
+
+/** The {@link VLLMTokenStream} of one call, made by `VLLMClient`. */
+export class TokenStreamCall implements VLLMTokenStream {
   readonly #setup: TokenStreamSetup
   readonly #abort: CallAbort
   readonly #outcome: Promise<TokenRecord[]>

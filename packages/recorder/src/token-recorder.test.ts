@@ -41,7 +41,7 @@ afterEach(() => {
 })
 
 describe('fed directly with client records', () => {
-  test('keeps the last ids and the whole history in order (seed parity)', () => {
+  test('keeps the last ids and the whole history in order (as strands-vllm does)', () => {
     const recorder = eventRecorder()
     expect(recorder.promptTokenIds).toBeNull()
     expect(recorder.tokenIds).toBeNull()

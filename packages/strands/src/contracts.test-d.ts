@@ -1,4 +1,4 @@
-// the dependency rule's contracts (design.md §2): what the client produces is what trajectory, the recorder
+// the dependency rule's contracts (ARCHITECTURE.md, "Dependency rule"): what the client produces is what trajectory, the recorder
 // and VLLMModel consume, checked at the type level through the packages' public entry points
 import type { Model } from '@strands-agents/sdk'
 import type { VLLMClient } from '@vllm-tito/client'

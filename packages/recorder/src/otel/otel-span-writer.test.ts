@@ -230,7 +230,7 @@ describe('dedicated span per call (default)', () => {
   })
 })
 
-describe("mode 'current' (the seed's behaviour)", () => {
+describe("mode 'current' (what strands-vllm does)", () => {
   test('annotates the active span and creates none', () => {
     const recorder = new TokenRecorder({ spanWriter: createOtelSpanWriter({ mode: 'current' }) })
     tracer.startActiveSpan('rollout', (rollout) => {

@@ -4,13 +4,13 @@ import type { RecordedCall } from '../token-span-writer'
 
 /** The attribute keys written on a model-call span, by family. */
 export const TOKEN_SPAN_ATTRIBUTES = {
-  /** Seed (`strands-vllm`): number of prompt token ids. */
+  /** `strands-vllm`: number of prompt token ids. */
   promptTokenCount: 'llm.token_count.prompt',
-  /** Seed: number of completion token ids. */
+  /** `strands-vllm`: number of completion token ids. */
   completionTokenCount: 'llm.token_count.completion',
-  /** Seed: prompt token ids, a flat integer array. */
+  /** `strands-vllm`: prompt token ids, a flat integer array. */
   hostedVllmPromptTokenIds: 'llm.hosted_vllm.prompt_token_ids',
-  /** Seed: completion token ids, a flat integer array. */
+  /** `strands-vllm`: completion token ids, a flat integer array. */
   hostedVllmResponseTokenIds: 'llm.hosted_vllm.response_token_ids',
   /** Agent Lightning `TracerTraceToTriplet`: prompt token ids, a flat integer array. */
   promptTokenIds: 'prompt_token_ids',
@@ -65,7 +65,7 @@ export interface TokenRecordAttributesOptions {
 }
 
 /**
- * The span attributes of one model call: the seed's keys, Agent Lightning's keys, GenAI semantic-convention
+ * The span attributes of one model call: `strands-vllm`'s keys, Agent Lightning's keys, GenAI semantic-convention
  * keys and the verification result (see {@link TOKEN_SPAN_ATTRIBUTES}). Keys whose value is unknown
  * (`null` in the record) are left out rather than written as a made-up value.
  */

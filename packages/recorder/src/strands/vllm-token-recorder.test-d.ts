@@ -14,7 +14,7 @@ test('the Strands recorder is a Plugin, so plugins: [recorder] type-checks', () 
   expectTypeOf(recorder).toExtend<TokenRecordObserver>()
 })
 
-test('seed-parity members have the documented types', () => {
+test('the members strands-vllm also has keep their documented types', () => {
   const recorder = new VLLMTokenRecorder()
   expectTypeOf(recorder.promptTokenIds).toEqualTypeOf<number[] | null>()
   expectTypeOf(recorder.tokenIds).toEqualTypeOf<number[] | null>()
