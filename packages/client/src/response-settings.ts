@@ -27,19 +27,14 @@ export interface ResponseSettings {
 /** How to read the answer to a chat request. */
 export function chatSettings(request: ChatRequest, streaming: boolean): ResponseSettings {
   const logprobsRequested = request.logprobs === true
-  const choicesPerPrompt = positiveInteger(request.n) ?? 1
+  const shared = sharedSettings(request, streaming)
   return {
     kind: 'chat',
-    streaming,
-    requestedModel: request.model,
+    ...shared,
     logprobsRequested,
     topLogprobsRequested:
       logprobsRequested && typeof request.top_logprobs === 'number' && request.top_logprobs > 0,
-    tokensAsTokenIds: request.return_tokens_as_token_ids === true,
-    idsNotRequested: request.return_token_ids === false,
-    maxTokens: readMaxTokens(request),
-    choicesPerPrompt,
-    choiceCount: choicesPerPrompt,
+    choiceCount: shared.choicesPerPrompt,
   }
 }
 
@@ -47,18 +42,25 @@ export function chatSettings(request: ChatRequest, streaming: boolean): Response
 export function completionSettings(request: CompletionRequest, streaming: boolean): ResponseSettings {
   const logprobs = request.logprobs
   const logprobsRequested = typeof logprobs === 'number' && logprobs >= 0
-  const choicesPerPrompt = positiveInteger(request.n) ?? 1
+  const shared = sharedSettings(request, streaming)
   return {
     kind: 'completion',
-    streaming,
-    requestedModel: request.model,
+    ...shared,
     logprobsRequested,
     topLogprobsRequested: logprobsRequested && logprobs > 0,
+    choiceCount: promptCount(request.prompt) * shared.choicesPerPrompt,
+  }
+}
+
+/** The settings both endpoints read the same way. */
+function sharedSettings(request: ChatRequest | CompletionRequest, streaming: boolean) {
+  return {
+    streaming,
+    requestedModel: request.model,
     tokensAsTokenIds: request.return_tokens_as_token_ids === true,
     idsNotRequested: request.return_token_ids === false,
     maxTokens: readMaxTokens(request),
-    choicesPerPrompt,
-    choiceCount: promptCount(request.prompt) * choicesPerPrompt,
+    choicesPerPrompt: positiveInteger(request.n) ?? 1,
   }
 }
 

@@ -58,6 +58,18 @@ export interface VLLMClientOptions {
   observer?: ClientCallObserver
 }
 
+/** One call, checked and in its wire form. */
+interface PreparedCall {
+  /** Endpoint path, e.g. `/v1/chat/completions`. */
+  path: string
+  /** The method called, for error messages, e.g. `chat.stream`. */
+  method: string
+  /** The request body sent. */
+  body: Record<string, unknown>
+  /** How to read the answer. */
+  settings: ResponseSettings
+}
+
 const CHAT_PATH = '/v1/chat/completions'
 const COMPLETIONS_PATH = '/v1/completions'
 
@@ -102,47 +114,13 @@ export class VLLMClient implements TokenStreamingClient {
     this.#observer = settings.observer ?? noopClientCallObserver
     this.#transport = new VLLMTransport({ ...settings, observer: this.#observer })
     this.#utilities = new UtilityEndpoints(this.#transport, this.#timeoutMs)
-    this.chat = {
-      stream: (request, callOptions) => {
-        validateChatRequest(request, 'chat.stream')
-        return this.#stream(
-          CHAT_PATH,
-          wireBody(request, true),
-          chatSettings(request, true),
-          'chat.stream',
-          callOptions,
-        )
-      },
-      create: async (request, callOptions) => {
-        validateChatRequest(request, 'chat.create')
-        const settings = chatSettings(request, false)
-        return this.#create(CHAT_PATH, wireBody(request, false), settings, 'chat.create', callOptions)
-      },
-    }
-    this.completions = {
-      stream: (request, callOptions) => {
-        validateCompletionRequest(request, 'completions.stream')
-        const settings = completionSettings(request, true)
-        return this.#stream(
-          COMPLETIONS_PATH,
-          wireBody(request, true),
-          settings,
-          'completions.stream',
-          callOptions,
-        )
-      },
-      create: async (request, callOptions) => {
-        validateCompletionRequest(request, 'completions.create')
-        const settings = completionSettings(request, false)
-        return this.#create(
-          COMPLETIONS_PATH,
-          wireBody(request, false),
-          settings,
-          'completions.create',
-          callOptions,
-        )
-      },
-    }
+    this.chat = this.#endpoint('chat', CHAT_PATH, validateChatRequest, chatSettings)
+    this.completions = this.#endpoint(
+      'completions',
+      COMPLETIONS_PATH,
+      validateCompletionRequest,
+      completionSettings,
+    )
   }
 
   /**
@@ -194,35 +172,46 @@ export class VLLMClient implements TokenStreamingClient {
     return this.toString()
   }
 
-  #stream(
+  /** The `stream` and `create` calls of one endpoint: the request is checked, then sent in its wire form. */
+  #endpoint<R extends ChatRequest | CompletionRequest>(
+    name: 'chat' | 'completions',
     path: string,
-    body: Record<string, unknown>,
-    settings: ResponseSettings,
-    method: string,
-    options: TokenCallOptions | undefined,
-  ): VLLMTokenStream {
-    const call = this.#callOptions(method, options)
+    validate: (request: R, method: string) => void,
+    settingsOf: (request: R, streaming: boolean) => ResponseSettings,
+  ) {
+    const prepare = (request: R, streaming: boolean): PreparedCall => {
+      const method = `${name}.${streaming ? 'stream' : 'create'}`
+      validate(request, method)
+      return { path, method, body: wireBody(request, streaming), settings: settingsOf(request, streaming) }
+    }
+    return {
+      stream: (request: R, options?: TokenCallOptions): VLLMTokenStream =>
+        this.#stream(prepare(request, true), options),
+      create: async (request: R, options?: TokenCallOptions): Promise<TokenRecord[]> =>
+        this.#create(prepare(request, false), options),
+    }
+  }
+
+  #stream(call: PreparedCall, options: TokenCallOptions | undefined): VLLMTokenStream {
+    const { policy, signal } = this.#callOptions(call.method, options)
+    const { path, body } = call
     return new TokenStreamCall({
-      start: (signal) => this.#transport.send({ method: 'post', path, body, stream: true, signal }),
-      settings,
-      policy: call.policy,
+      start: (callSignal) =>
+        this.#transport.send({ method: 'post', path, body, stream: true, signal: callSignal }),
+      settings: call.settings,
+      policy,
       idleTimeoutMs: this.#timeoutMs,
       observer: this.#observer,
-      signal: call.signal,
+      signal,
     })
   }
 
   /** A non-streaming call: the body goes through the same response state as a stream's chunks. */
-  async #create(
-    path: string,
-    body: Record<string, unknown>,
-    settings: ResponseSettings,
-    method: string,
-    options: TokenCallOptions | undefined,
-  ): Promise<TokenRecord[]> {
-    const call = this.#callOptions(method, options)
+  async #create(call: PreparedCall, options: TokenCallOptions | undefined): Promise<TokenRecord[]> {
+    const { policy, signal } = this.#callOptions(call.method, options)
+    const { path, body, settings } = call
     try {
-      const request = { method: 'post' as const, path, body, signal: call.signal }
+      const request = { method: 'post' as const, path, body, signal }
       const { parsed, started } = await requestJson(this.#transport, request, this.#timeoutMs)
       const info = readErrorInfo(parsed)
       if (info !== null) {
@@ -243,7 +232,7 @@ export class VLLMClient implements TokenStreamingClient {
       }
       const timing = { startedAt: started.startedAt, firstByteAt: started.firstByteAt, endedAt: Date.now() }
       const records = buildRecords(response, { timing, complete: true })
-      enforceTokenIdPolicy(records, call.policy)
+      enforceTokenIdPolicy(records, policy)
       notify(() => this.#observer.onRecords(records))
       return records
     } catch (error) {
