@@ -46,7 +46,7 @@ export function validateCompletionRequest(request: CompletionRequest, method: st
   }
   if (prompt.every((item) => typeof item === 'string')) return
   if (prompt.every((item) => typeof item === 'number')) {
-    checkIds(prompt, 'prompt', method)
+    throwUnlessTokenIds(prompt, 'prompt', method)
     return
   }
   if (prompt.every((item) => Array.isArray(item))) {
@@ -54,7 +54,7 @@ export function validateCompletionRequest(request: CompletionRequest, method: st
       if (ids.length === 0) {
         throw new InvalidOptionError(method, 'prompt', `prompt[${position}] is an empty token id list`)
       }
-      checkIds(ids, `prompt[${position}]`, method)
+      throwUnlessTokenIds(ids, `prompt[${position}]`, method)
     })
     return
   }
@@ -78,7 +78,7 @@ function validateCommon(request: unknown, method: string): void {
   }
 }
 
-function checkIds(ids: unknown[], field: string, method: string): void {
+function throwUnlessTokenIds(ids: unknown[], field: string, method: string): void {
   const problem = findTokenIdsProblem(ids, field)
   if (problem !== undefined) throw new InvalidOptionError(method, 'prompt', problem)
 }

@@ -309,4 +309,13 @@ describe('options', () => {
     expect(() => createOtelSpanWriter(options as never)).toThrow(`createOtelSpanWriter: ${message}`)
     expect(() => createOtelSpanWriter(options as never)).toThrow(InvalidOptionError)
   })
+
+  test('tokenRecordAttributes checks its options too', () => {
+    expect(() => tokenRecordAttributes(makeRecord(), {}, { maxTokenIdsPerAttribute: -2 })).toThrow(
+      'tokenRecordAttributes: option `maxTokenIdsPerAttribute` must be an integer >= 0, got -2',
+    )
+    expect(() => tokenRecordAttributes(makeRecord(), {}, { maxTokenIds: 2 } as never)).toThrow(
+      InvalidOptionError,
+    )
+  })
 })

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api'
-import type { TokenRecord } from '@vllm-tito/spec'
+import { OptionReader, type TokenRecord } from '@vllm-tito/spec'
 import type { RecordedCall } from '../token-span-writer'
 
 /** The attribute keys written on a model-call span, by family. */
@@ -68,6 +68,8 @@ export interface TokenRecordAttributesOptions {
  * The span attributes of one model call: `strands-vllm`'s keys, Agent Lightning's keys, GenAI semantic-convention
  * keys and the verification result (see {@link TOKEN_SPAN_ATTRIBUTES}). Keys whose value is unknown
  * (`null` in the record) are left out rather than written as a made-up value.
+ *
+ * @throws InvalidOptionError (from `@vllm-tito/spec`) for a bad or misspelt option.
  */
 export function tokenRecordAttributes(
   record: TokenRecord,
@@ -102,7 +104,10 @@ export function tokenRecordAttributes(
   const completionIds = record.tokenIds
   if (promptIds !== null) attributes[keys.promptTokenCount] = promptIds.length
   if (completionIds !== null) attributes[keys.completionTokenCount] = completionIds.length
-  const cap = options.maxTokenIdsPerAttribute ?? Number.POSITIVE_INFINITY
+  const cap =
+    new OptionReader('tokenRecordAttributes', options)
+      .rejectUnknown(['maxTokenIdsPerAttribute'])
+      .integer('maxTokenIdsPerAttribute') ?? Number.POSITIVE_INFINITY
   const oversized = [
     promptIds !== null && promptIds.length > cap ? `prompt ids (${promptIds.length})` : undefined,
     completionIds !== null && completionIds.length > cap
