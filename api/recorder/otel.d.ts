@@ -68,6 +68,8 @@ interface TokenRecordAttributesOptions {
  * The span attributes of one model call: `strands-vllm`'s keys, Agent Lightning's keys, GenAI semantic-convention
  * keys and the verification result (see {@link TOKEN_SPAN_ATTRIBUTES}). Keys whose value is unknown
  * (`null` in the record) are left out rather than written as a made-up value.
+ *
+ * @throws InvalidOptionError (from `@vllm-tito/spec`) for a bad or misspelt option.
  */
 declare function tokenRecordAttributes(record: TokenRecord, call?: Partial<RecordedCall>, options?: TokenRecordAttributesOptions): Attributes;
 
