@@ -6,12 +6,19 @@ import type { VLLMClientOptions } from './vllm-client'
 export interface ClientSettings {
   /** Server root: origin plus any path prefix, without `/v1`, a trailing slash or credentials. */
   root: string
+  /** `apiKey`, default `'EMPTY'`. */
   apiKey: string
+  /** `timeoutMs` in milliseconds, default 600 000. */
   timeoutMs: number
+  /** `maxRetries`, default 2. */
   maxRetries: number
+  /** `fetch`, when given. */
   fetch: typeof globalThis.fetch | undefined
+  /** `defaultHeaders`, when given. */
   defaultHeaders: Record<string, string> | undefined
+  /** `requireTokenIds` and `onMismatch`, the defaults of every call. */
   policy: TokenIdPolicy
+  /** `observer`, when given. */
   observer: ClientCallObserver | undefined
 }
 

@@ -11,7 +11,9 @@ export interface JsonRequest extends Omit<TransportRequest, 'signal' | 'stream'>
 
 /** The parsed body and the response it came with. */
 export interface JsonAnswer {
+  /** The body, parsed. */
   parsed: unknown
+  /** The response and its timing. */
   started: TransportResponse
 }
 

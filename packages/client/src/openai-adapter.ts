@@ -47,6 +47,7 @@ export interface AdapterSettings {
 
 /** One request: an absolute URL, so a base URL with a path prefix is kept exactly. */
 export interface AdapterRequest {
+  /** The HTTP method. */
   method: 'get' | 'post'
   /** The absolute URL, e.g. `http://host/prefix/v1/chat/completions`. */
   url: string

@@ -22,7 +22,9 @@ export function isContextOverflowMessage(message: string): boolean {
 
 /** Where a failed call went: the endpoint path and the server origin (never with credentials). */
 export interface CallSite {
+  /** Endpoint path, e.g. `/v1/chat/completions`. */
   path: string
+  /** Server root, e.g. `http://127.0.0.1:8000`. */
   origin: string
 }
 

@@ -20,11 +20,15 @@ import { MalformedResponseError, ServerErrorPayload, snippet } from './wire-erro
 export interface TokenStreamSetup {
   /** Sends the request (with retries before the first byte) once the stream is consumed. */
   start(signal: AbortSignal): Promise<TransportResponse>
+  /** How to read the answer. */
   settings: ResponseSettings
+  /** What to do with missing or unverified ids once the stream ended. */
   policy: TokenIdPolicy
   /** Longest wait for the next body bytes, in milliseconds. */
   idleTimeoutMs: number
+  /** Told about the records or the failure. */
   observer: ClientCallObserver
+  /** The caller's signal. */
   signal?: AbortSignal
 }
 

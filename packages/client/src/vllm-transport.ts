@@ -8,11 +8,17 @@ import { type CallSite, toApiCallError } from './to-api-call-error'
 export interface TransportSettings {
   /** Server root without `/v1` and without credentials, e.g. `http://127.0.0.1:8000` or `http://host/prefix`. */
   root: string
+  /** Sent as `Authorization: Bearer <apiKey>`. */
   apiKey: string
+  /** Longest wait for the headers of one attempt, in milliseconds. */
   timeoutMs: number
+  /** Retries before the first response byte. */
   maxRetries: number
+  /** A `fetch` to use instead of the global one. */
   fetch?: typeof globalThis.fetch
+  /** Headers sent with every request. */
   defaultHeaders?: Record<string, string>
+  /** Told about every attempt and retry. */
   observer: ClientCallObserver
   /** The SDK's client class (the contract tests pass each supported major). */
   clientClass?: OpenAIClientClass
@@ -20,9 +26,11 @@ export interface TransportSettings {
 
 /** One HTTP request to send. */
 export interface TransportRequest {
+  /** The HTTP method. */
   method: 'get' | 'post'
   /** Path from the server root, e.g. `/v1/chat/completions` or `/tokenize`. */
   path: string
+  /** The JSON body (POST only). */
   body?: unknown
   /** The response is an SSE stream. */
   stream?: boolean
@@ -34,6 +42,7 @@ export interface TransportRequest {
 
 /** A response whose headers arrived with a 2xx status, and when the call started and answered. */
 export interface TransportResponse {
+  /** The 2xx response, its body unread. */
   response: Response
   /** `Date.now()` when the first attempt was sent. */
   startedAt: number

@@ -59,13 +59,21 @@ export const TOKEN_RECORDER_OPTION_NAMES: readonly string[] = [
 
 /** {@link TokenRecorderOptions} checked, with the defaults filled in. */
 export interface RecorderSettings<TEvent> {
+  /** See {@link TokenRecorderOptions.extractMessageStop}. */
   extractMessageStop: MessageStopExtractor<TEvent> | undefined
+  /** See {@link TokenRecorderOptions.inner}. */
   inner: StreamCallback<TEvent> | undefined
+  /** See {@link TokenRecorderOptions.addToSpan}; default `true`. */
   addToSpan: boolean
+  /** See {@link TokenRecorderOptions.spanWriter}. */
   spanWriter: TokenSpanWriter | undefined
+  /** See {@link TokenRecorderOptions.sink}. */
   sink: TokenRecordSink | undefined
+  /** See {@link TokenRecorderOptions.rolloutId}. */
   rolloutId: string | undefined
+  /** See {@link TokenRecorderOptions.observers}; default none. */
   observers: readonly TokenRecordObserver[]
+  /** See {@link TokenRecorderOptions.onError}. */
   onError: ((error: RecorderError) => void) | undefined
 }
 
