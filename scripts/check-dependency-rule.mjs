@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The dependency rule of design.md §2: recorder, validation and trajectory speak to the rest of vllm-tito only
+// The dependency rule (ARCHITECTURE.md): recorder, validation and trajectory speak to the rest of vllm-tito only
 // through @vllm-tito/spec. Their non-test sources and their runtime/peer dependencies may name no other of
 // our packages. Tests may use anything (mock-vllm, the strands bundle) through devDependencies.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -61,7 +61,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url))
   const violations = findDependencyRuleViolations(root)
   if (violations.length > 0) {
-    console.error(`dependency rule violated (design.md §2):\n  ${violations.join('\n  ')}`)
+    console.error(`dependency rule violated (see ARCHITECTURE.md):\n  ${violations.join('\n  ')}`)
     process.exit(1)
   }
   console.log(`dependency rule holds: ${RESTRICTED_PACKAGES.join(', ')} import only @vllm-tito/spec`)

@@ -1,4 +1,4 @@
-// Agent Lightning Integration (the seed's examples/agent_lightning.py): the recorder writes one OpenTelemetry
+// Agent Lightning Integration (strands-vllm's examples/agent_lightning.py): the recorder writes one OpenTelemetry
 // span per model call, named `openai.chat.completion` (what Agent Lightning's span adapter matches), with the
 // token ids as span attributes. A real NodeTracerProvider with an in-memory exporter stands in for Agent
 // Lightning's own tracer; the span tree and the attributes are printed.

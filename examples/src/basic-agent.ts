@@ -1,4 +1,4 @@
-// Basic Agent (the seed README's first example): a Strands agent on vLLM with the token recorder as a plugin;
+// Basic Agent (the first example of strands-vllm's README): a Strands agent on vLLM with the token recorder as a plugin;
 // prints the answer and the prompt and response token counts of the model call.
 import { Agent, NullConversationManager } from '@strands-agents/sdk'
 import { extractTokenRecord, VLLMModel, VLLMTokenRecorder } from '@vllm-tito/strands'

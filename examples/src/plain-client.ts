@@ -2,7 +2,7 @@
 // TokenRecord goes into the core recorder (history + JSONL), then the trajectory builder, then SkyRL rows.
 import { writeFileSync } from 'node:fs'
 import { VLLMClient } from '@vllm-tito/client'
-import { JsonlFileSink, VLLMTokenRecorder } from '@vllm-tito/recorder'
+import { JsonlFileSink, TokenRecorder } from '@vllm-tito/recorder'
 import type { ChatMessage, ChatTool, TokenRecord } from '@vllm-tito/spec'
 import { buildTrajectory, toSkyRLGeneratorOutput } from '@vllm-tito/trajectory'
 import { evaluateArithmetic } from './shared/calculator-tool'
@@ -56,7 +56,7 @@ runExample(async () => {
     const outputPath = freshOutputPath('plain-client-skyrl.json')
     const client = new VLLMClient({ baseUrl: server.baseUrl })
     const sink = new JsonlFileSink(recordsPath)
-    const recorder = new VLLMTokenRecorder({ rolloutId: 'plain-client-0', sink })
+    const recorder = new TokenRecorder({ rolloutId: 'plain-client-0', sink })
 
     const messages: ChatMessage[] = [{ role: 'user', content: 'What is 21 * 2? Use the calculator tool.' }]
     for (let call = 0; call < 4; call += 1) {

@@ -1,4 +1,4 @@
-// Retokenization drift (the seed's examples/retokenization_drift.py): why a trainer must keep the ids the model
+// Retokenization drift (strands-vllm's examples/retokenization_drift.py): why a trainer must keep the ids the model
 // sampled. decode → encode does not give the sampled ids back when the model sampled a non-canonical split.
 // Part 1 is the known Qwen3 case, offline; part 2 samples a reply (the embedded mock is told to sample
 // non-canonical splits, as real models sometimes do) and checks it with the real Qwen3 tokenizer.

@@ -1,4 +1,4 @@
-// RL Training with TokenManager (the strands-vllm README's section): one rollout of a tool-using agent, then the
+// RL Training with TokenManager (the section of strands-vllm's README): one rollout of a tool-using agent, then the
 // recorder's history → the trajectory builder (prefix check, loss masks, logprobs) → trainer rows as JSONL.
 // strands-vllm appended every turn's full prompt to a TokenManager, repeating the history; the builder appends only
 // what each prompt adds, and checks that it really extends what came before.

@@ -1,4 +1,4 @@
-// Tool Call Validation (the seed README's section): VLLMToolValidationHooks answers a call to an unknown tool,
+// Tool Call Validation (the section of strands-vllm's README): VLLMToolValidationHooks answers a call to an unknown tool,
 // or a call with bad arguments, with a deterministic error text the model sees as the tool result, instead of
 // running the tool or crashing the rollout. The embedded mock is scripted to make those mistakes; a real model
 // may or may not make them.

@@ -13,7 +13,7 @@ export function evaluateArithmetic(expression: string): string {
   return String(value)
 }
 
-/** The calculator tool of the seed's examples. */
+/** The calculator tool of strands-vllm's examples. */
 export const calculator = tool({
   name: 'calculator',
   description: 'Evaluate an arithmetic expression, e.g. "17 * 23".',

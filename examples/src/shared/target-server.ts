@@ -17,7 +17,7 @@ export interface TargetServer {
   close(): Promise<void>
 }
 
-/** Raised when a configured real server cannot be reached; the message carries the seed's troubleshooting hint. */
+/** Raised when a configured real server cannot be reached; the message carries strands-vllm's troubleshooting hint. */
 export class ServerUnreachableError extends Error {
   override readonly name = 'ServerUnreachableError'
 }
@@ -43,7 +43,7 @@ export async function connectTargetServer(
   const configuredBaseUrl = environment.VLLM_BASE_URL?.trim()
   const configuredModelId = environment.VLLM_MODEL_ID?.trim()
   if (configuredBaseUrl) {
-    // the seed's examples take `http://localhost:8000/v1`; the root is what every client here wants
+    // strands-vllm's examples take `http://localhost:8000/v1`; the root is what every client here wants
     const baseUrl = configuredBaseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')
     await checkHealth(baseUrl)
     const modelId = configuredModelId || (await firstServedModel(baseUrl))

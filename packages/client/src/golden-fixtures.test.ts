@@ -77,7 +77,7 @@ async function expectStableUnderRechunking(
 }
 
 describe('golden .sse fixtures replayed through an injected fetch', () => {
-  it('chat-basic: the wire doc stream gives one verified record, stable under re-chunking', async () => {
+  it('chat-basic: a short reply (role, content, finish and usage chunks) gives one verified record, stable under re-chunking', async () => {
     const { records, events } = await expectStableUnderRechunking('chat-basic.sse', (pieces) =>
       replayChat(pieces),
     )

@@ -1,8 +1,5 @@
-export { SseDecoder } from './sse-decoder'
-export { isContextOverflowMessage } from './to-api-call-error'
-export { type AccumulatorSettings, TokenAccumulator } from './token-accumulator'
-export { enforceTokenIdPolicy, type MismatchPolicy, type TokenIdPolicy } from './token-id-policy'
 export type {
+  MismatchPolicy,
   TokenCallOptions,
   TokenizeInput,
   TokenizeMessagesInput,
@@ -12,4 +9,4 @@ export type {
   VLLMModelInfo,
 } from './utility-types'
 export { VLLMClient, type VLLMClientOptions } from './vllm-client'
-export { VLLMTokenStream } from './vllm-token-stream'
+export type { VLLMTokenStream } from './vllm-token-stream'

@@ -1,5 +1,5 @@
-import type { TopLogprob } from '@vllm-tito/spec'
-import { isRecord, MalformedResponseError } from './wire-errors'
+import { isPlainObject, type TopLogprob } from '@vllm-tito/spec'
+import { MalformedResponseError } from './wire-errors'
 
 /** One position's logprob data, normalised from the chat or the completions shape. */
 export interface LogprobEntry {
@@ -35,18 +35,19 @@ export function readChatLogprobs(
   tokensAsTokenIds: boolean,
   field: string,
 ): LogprobEntry[] | null {
-  if (!isRecord(logprobs)) return null
+  if (!isPlainObject(logprobs)) return null
   const content = logprobs.content
   if (!Array.isArray(content) || content.length === 0) return null
   const entries: LogprobEntry[] = []
   for (let position = 0; position < content.length; position += 1) {
     const item: unknown = content[position]
-    if (!isRecord(item)) throw new MalformedResponseError(`${field}.content[${position}] is not an object`)
+    if (!isPlainObject(item))
+      throw new MalformedResponseError(`${field}.content[${position}] is not an object`)
     const top: TopLogprob[] = []
     if (Array.isArray(item.top_logprobs)) {
       for (const alternative of item.top_logprobs) {
         // an alternative without a token or a logprob says nothing; it is skipped, never filled in
-        if (!isRecord(alternative) || typeof alternative.token !== 'string') continue
+        if (!isPlainObject(alternative) || typeof alternative.token !== 'string') continue
         const logprob = readLogprob(
           alternative.logprob,
           `${field}.content[${position}].top_logprobs[].logprob`,
@@ -77,7 +78,7 @@ export function readCompletionLogprobs(
   tokensAsTokenIds: boolean,
   field: string,
 ): LogprobEntry[] | null {
-  if (!isRecord(logprobs)) return null
+  if (!isPlainObject(logprobs)) return null
   const values = logprobs.token_logprobs
   if (!Array.isArray(values) || values.length === 0) return null
   const tokens = Array.isArray(logprobs.tokens) ? logprobs.tokens : []
@@ -87,7 +88,7 @@ export function readCompletionLogprobs(
     const token: unknown = tokens[position]
     const alternatives: unknown = tops[position]
     const top: TopLogprob[] = []
-    if (isRecord(alternatives)) {
+    if (isPlainObject(alternatives)) {
       for (const [alternativeToken, value] of Object.entries(alternatives)) {
         const logprob = readLogprob(value, `${field}.top_logprobs[${position}]`)
         if (logprob === null) continue

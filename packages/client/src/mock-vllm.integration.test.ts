@@ -275,7 +275,7 @@ describe('faults over real HTTP', () => {
     [
       'wrong-token-ids-type',
       { kind: 'wrong-token-ids-type', afterChunks: 3 },
-      /^malformed chunk: choices\[0\]\.token_ids is the string ".*", expected an array of token ids$/,
+      /^malformed chunk: choices\[0\]\.token_ids is the string ".*", not an array of token ids$/,
     ],
     [
       'mid-stream-error',

@@ -1,7 +1,5 @@
 import { TokenIdsMismatchError, TokenIdsUnavailableError, type TokenRecord } from '@vllm-tito/spec'
-
-/** What to do when ids disagree with `usage`: keep the flagged records, or throw. */
-export type MismatchPolicy = 'flag' | 'throw'
+import type { MismatchPolicy } from './utility-types'
 
 /** How strictly a call treats missing or unverified token ids. */
 export interface TokenIdPolicy {

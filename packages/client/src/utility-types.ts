@@ -1,5 +1,7 @@
 import type { ChatMessage, ChatTool, StreamCallOptions } from '@vllm-tito/spec'
-import type { MismatchPolicy } from './token-id-policy'
+
+/** What to do when ids disagree with `usage`: keep the flagged records, or throw. */
+export type MismatchPolicy = 'flag' | 'throw'
 
 /** Per-call options of `chat` and `completions` calls: the spec's abort signal plus the token-id policy. */
 export interface TokenCallOptions extends StreamCallOptions {

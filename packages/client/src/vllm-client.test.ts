@@ -5,6 +5,7 @@ import {
   type ChatRequest,
   type ClientCallObserver,
   ContextOverflowError,
+  InvalidOptionError,
   StreamInterruptedError,
   TokenIdsMismatchError,
   TokenIdsUnavailableError,
@@ -118,7 +119,7 @@ describe('request bodies', () => {
       'chat.stream: `model` must be a non-empty string (the name the server lists in /v1/models)',
     )
     expect(() => client.completions.stream({ model: 'm', prompt: [1, -2] })).toThrow(
-      'completions.stream: prompt[1] is -2; token ids are non-negative integers',
+      'completions.stream: prompt[1] is -2, not a token id (an integer from 0 to 4294967295)',
     )
     await expect(client.completions.create({ model: 'm', prompt: [[1], []] })).rejects.toThrow(
       'completions.create: prompt[1] is an empty token id list',
@@ -131,8 +132,55 @@ describe('request bodies', () => {
       'new VLLMClient: `baseUrl` must not contain credentials; use `apiKey` or `defaultHeaders`',
     )
     expect(() => new VLLMClient({ baseUrl: 'http://h:1', maxRetries: -1 })).toThrow(
-      '`maxRetries` must be a non-negative integer',
+      'new VLLMClient: option `maxRetries` must be an integer >= 0, got -1',
     )
+    expect(requests).toHaveLength(0)
+  })
+
+  it('refuses misspelt and mistyped options with an InvalidOptionError naming the closest known one', async () => {
+    const { client, requests } = clientWith([{ text: '{}' }])
+    const cases: Array<[() => unknown, string, string]> = [
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', timeOutMs: 5 } as never),
+        'timeOutMs',
+        'new VLLMClient: unknown option `timeOutMs` (did you mean `timeoutMs`?); known options: baseUrl, apiKey, timeoutMs, maxRetries, fetch, defaultHeaders, requireTokenIds, onMismatch, observer',
+      ],
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', onMismatch: 'warn' as never }),
+        'onMismatch',
+        "new VLLMClient: option `onMismatch` must be one of 'flag', 'throw', got the string \"warn\"",
+      ],
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', observer: { onRecords() {} } as never }),
+        'observer',
+        'new VLLMClient: option `observer` must be a ClientCallObserver (an object with onAttempt, onRetry, onRecords, onError), got an object',
+      ],
+      [
+        () => client.chat.stream(request, { requireTokenId: true } as never),
+        'requireTokenId',
+        'chat.stream: unknown option `requireTokenId` (did you mean `requireTokenIds`?); known options: signal, requireTokenIds, onMismatch',
+      ],
+      [
+        () => client.tokenize({ prompt: 'a', addSpecialToken: true } as never),
+        'addSpecialToken',
+        'tokenize: unknown option `addSpecialToken` (did you mean `addSpecialTokens`?); known options: model, addSpecialTokens, returnTokenStrings, messages, tools, addGenerationPrompt, continueFinalMessage, chatTemplateKwargs, chatTemplate, prompt',
+      ],
+      [
+        () => client.detokenize([1, 2], { signal: 'soon' } as never),
+        'signal',
+        'detokenize: option `signal` must be an AbortSignal, got the string "soon"',
+      ],
+    ]
+    for (const [call, option, message] of cases) {
+      const error = await (async () => call())().then(
+        () => null,
+        (caught: unknown) => caught,
+      )
+      expect(InvalidOptionError.isInstance(error), message).toBe(true)
+      expect(VLLMTitoError.isInstance(error)).toBe(true)
+      expect((error as InvalidOptionError).option).toBe(option)
+      expect((error as InvalidOptionError).message).toBe(message)
+    }
     expect(requests).toHaveLength(0)
   })
 
@@ -336,7 +384,7 @@ describe('errors and retries', () => {
           contentChunk.replace('"token_ids":[10]', '"token_ids":"[11]"'),
           '[DONE]',
         ),
-        'malformed chunk: choices[0].token_ids is the string "[11]", expected an array of token ids',
+        'malformed chunk: choices[0].token_ids is the string "[11]", not an array of token ids',
       ],
     ]
     for (const [pieces, message] of cases) {

@@ -6,25 +6,31 @@ import {
   type TokenStreamEvent,
   VLLMTitoError,
 } from '@vllm-tito/spec'
-import { SseDecoder } from './sse-decoder'
-import { type AccumulatorSettings, TokenAccumulator } from './token-accumulator'
+import { buildRecords } from './build-records'
+import { CallAbort, type Deadline } from './call-abort'
+import { EventBatch } from './event-batch'
+import type { ResponseSettings } from './response-settings'
+import { ResponseState } from './response-state'
+import { readSsePayloads } from './sse-payloads'
 import { enforceTokenIdPolicy, type TokenIdPolicy } from './token-id-policy'
-import { abortReason, notify, type TransportResponse } from './vllm-transport'
+import { notify, type TransportResponse } from './vllm-transport'
 import { MalformedResponseError, ServerErrorPayload, snippet } from './wire-errors'
 
 /** Everything a stream needs to run one call. */
 export interface TokenStreamSetup {
   /** Sends the request (with retries before the first byte) once the stream is consumed. */
   start(signal: AbortSignal): Promise<TransportResponse>
-  settings: AccumulatorSettings
+  /** How to read the answer. */
+  settings: ResponseSettings
+  /** What to do with missing or unverified ids once the stream ended. */
   policy: TokenIdPolicy
   /** Longest wait for the next body bytes, in milliseconds. */
   idleTimeoutMs: number
+  /** Told about the records or the failure. */
   observer: ClientCallObserver
+  /** The caller's signal. */
   signal?: AbortSignal
 }
-
-const DONE = '[DONE]'
 
 /**
  * One streaming call: iterate it for {@link TokenStreamEvent}s, or await {@link VLLMTokenStream.final} for the
@@ -36,16 +42,26 @@ const DONE = '[DONE]'
  * (`complete: false`, status `incomplete`); after `[DONE]`, `TokenIdsUnavailableError` or
  * `TokenIdsMismatchError` when the token-id policy asks for it.
  */
-export class VLLMTokenStream implements TokenStream {
+export interface VLLMTokenStream extends TokenStream {
+  /** Yields the call's events in arrival order; a stream can be iterated once. */
+  [Symbol.asyncIterator](): AsyncIterator<TokenStreamEvent>
+  /** Resolves with one record per choice once the stream ends, consuming it if nobody iterates. */
+  final(): Promise<TokenRecord[]>
+  /** Aborts the HTTP request; a pending iteration or `final()` then rejects. */
+  abort(): void
+}
+
+/** The {@link VLLMTokenStream} of one call, made by `VLLMClient`. */
+export class TokenStreamCall implements VLLMTokenStream {
   readonly #setup: TokenStreamSetup
-  readonly #controller = new AbortController()
+  readonly #abort: CallAbort
   readonly #outcome: Promise<TokenRecord[]>
   #settle!: { resolve(records: TokenRecord[]): void; reject(error: unknown): void }
   #consumer: 'none' | 'iterator' | 'final' = 'none'
-  #idleTimedOut = false
 
   constructor(setup: TokenStreamSetup) {
     this.#setup = setup
+    this.#abort = new CallAbort(setup.signal)
     this.#outcome = new Promise<TokenRecord[]>((resolve, reject) => {
       this.#settle = { resolve, reject }
     })
@@ -68,7 +84,7 @@ export class VLLMTokenStream implements TokenStream {
       return { next: () => Promise.reject(error) }
     }
     this.#consumer = 'iterator'
-    const batches = this.#run(true)
+    const batches = this.#run(new EventBatch())
     let batch: TokenStreamEvent[] = []
     let position = 0
     return {
@@ -101,12 +117,12 @@ export class VLLMTokenStream implements TokenStream {
 
   /** Aborts the HTTP request; a pending iteration or `final()` then rejects (see the class notes). */
   abort(): void {
-    this.#controller.abort(new DOMException('the stream was aborted', 'AbortError'))
+    this.#abort.abort(new DOMException('the stream was aborted', 'AbortError'))
   }
 
   async #drain(): Promise<void> {
     try {
-      for await (const _ of this.#run(false)) {
+      for await (const _ of this.#run(null)) {
         // nothing to do: without an iterator no events are built
       }
     } catch {
@@ -114,178 +130,137 @@ export class VLLMTokenStream implements TokenStream {
     }
   }
 
-  /** Reads the response and yields the events of each body read (batches; empty batches are skipped). */
-  async *#run(collect: boolean): AsyncGenerator<TokenStreamEvent[], void> {
+  /**
+   * Sends the request and reads the body, yielding the events of each body read (`events: null`: none are
+   * built). Settles the outcome exactly once: with the records, with the failure, or, when the consumer stops
+   * early, with the partial records.
+   */
+  async *#run(events: EventBatch | null): AsyncGenerator<TokenStreamEvent[], void> {
     const setup = this.#setup
-    const controller = this.#controller
-    const userSignal = setup.signal
-    const forwardAbort = () => controller.abort(userSignal?.reason)
-    if (userSignal?.aborted) forwardAbort()
-    else userSignal?.addEventListener('abort', forwardAbort, { once: true })
-    const accumulator = new TokenAccumulator(setup.settings)
+    const response = new ResponseState(setup.settings, events)
     let started: TransportResponse | null = null
     let reader: ReadableStreamDefaultReader<Uint8Array> | null = null
-    let finished = false
-    let idleTimer: NodeJS.Timeout | undefined
+    let idle: Deadline | undefined
+    let settled = false
     try {
-      try {
-        started = await setup.start(controller.signal)
-      } catch (error) {
-        throw controller.signal.aborted ? abortReason(controller.signal, error) : error
-      }
+      started = await setup.start(this.#abort.signal)
       const body = started.response.body
       if (body === null) throw new MalformedResponseError('the response has no body')
       reader = body.getReader()
-      let lastActivity = Date.now()
-      const idleTimeoutMs = setup.idleTimeoutMs
-      // one timer per stream, re-armed lazily, instead of a timer per chunk
-      const checkIdle = () => {
-        const idleFor = Date.now() - lastActivity
-        if (idleFor >= idleTimeoutMs) {
-          this.#idleTimedOut = true
-          controller.abort(new DOMException(`no data for ${idleTimeoutMs} ms`, 'TimeoutError'))
-        } else {
-          idleTimer = setTimeout(checkIdle, idleTimeoutMs - idleFor)
+      idle = this.#abort.deadline(setup.idleTimeoutMs, `no data for ${setup.idleTimeoutMs} ms`)
+      const reads = readSsePayloads(reader, idle.touch)
+      for (let read = await reads.next(); ; read = await reads.next()) {
+        if (read.done === true) {
+          if (!read.value.sawDone) throw new StreamEndedEarly(read.value.unterminated)
+          break
         }
-      }
-      idleTimer = setTimeout(checkIdle, idleTimeoutMs)
-      const decoder = new SseDecoder()
-      const payloads: string[] = []
-      let sawDone = false
-      while (!sawDone) {
-        const { done, value } = await reader.read()
-        lastActivity = Date.now()
-        if (done) break
-        if (decoder.push(value, payloads) === 0) continue
-        const events: TokenStreamEvent[] | null = collect ? [] : null
-        const applied = applyPayloads(payloads, accumulator, events)
+        const failure = applyPayloads(read.value, response)
         // events of the chunks before a bad one are still delivered, then the failure
-        if (events !== null && events.length > 0) yield events
-        if (applied.failure !== null) throw applied.failure
-        sawDone = applied.sawDone
+        if (events !== null && events.size > 0) yield events.take()
+        if (failure !== null) throw failure
       }
-      if (!sawDone) {
-        const { unterminated } = decoder.end(payloads)
-        const events: TokenStreamEvent[] | null = collect ? [] : null
-        const applied = applyPayloads(payloads, accumulator, events)
-        if (events !== null && events.length > 0) yield events
-        if (applied.failure !== null) throw applied.failure
-        sawDone = applied.sawDone
-        if (!sawDone) {
-          const tail =
-            unterminated === '' ? '' : ` (an unterminated line was dropped: ${snippet(unterminated, 80)})`
-          throw new StreamEndedEarly(`the stream ended without \`data: [DONE]\`${tail}`)
-        }
-      }
-      finished = true
-      const records = accumulator.records(this.#timing(started), true)
+      const records = buildRecords(response, { timing: timingOf(started), complete: true })
       enforceTokenIdPolicy(records, setup.policy)
       // settled before the last event, so a consumer that stops at `response-end` still gets final()
+      settled = true
       notify(() => setup.observer.onRecords(records))
       this.#settle.resolve(records)
-      if (collect) yield [{ type: 'response-end', records }]
+      if (events !== null) yield [{ type: 'response-end', records }]
     } catch (error) {
-      const surfaced = this.#surface(error, accumulator, started)
-      notify(() => setup.observer.onError(surfaced as Error))
+      const surfaced = this.#surface(error, response, started)
+      settled = true
+      notify(() => setup.observer.onError(surfaced))
       this.#settle.reject(surfaced)
       throw surfaced
     } finally {
-      clearTimeout(idleTimer)
-      userSignal?.removeEventListener('abort', forwardAbort)
-      if (!finished) {
-        // a consumer that stops early (break, return, error) must not leave the connection open
-        if (!controller.signal.aborted)
-          controller.abort(new DOMException('the consumer stopped reading', 'AbortError'))
-        this.#settle.reject(
-          new StreamInterruptedError(
-            'the stream was not read to the end',
-            accumulator.records(this.#timing(started), false, 'the consumer stopped reading'),
-          ),
-        )
+      idle?.cancel()
+      if (!settled) {
+        // a consumer that stops early (break, return) must not leave the connection open
+        this.#abort.abort(new DOMException('the consumer stopped reading', 'AbortError'))
+        const reason = 'the consumer stopped reading'
+        const partial = buildRecords(response, {
+          timing: timingOf(started),
+          complete: false,
+          interruption: reason,
+        })
+        this.#settle.reject(new StreamInterruptedError('the stream was not read to the end', partial))
       }
-      if (reader !== null) {
-        // after `[DONE]` nothing else is read; cancelling releases the body either way
-        reader.cancel().catch(() => {})
-      }
+      // after `[DONE]` nothing else is read; cancelling releases the body either way
+      reader?.cancel().catch(() => {})
     }
   }
 
-  #timing(started: TransportResponse | null) {
-    const now = Date.now()
-    return { startedAt: started?.startedAt ?? now, firstByteAt: started?.firstByteAt ?? null, endedAt: now }
-  }
-
   /** Turns a failure into the error the caller sees, attaching the partial records once output started. */
-  #surface(error: unknown, accumulator: TokenAccumulator, started: TransportResponse | null): unknown {
-    if (VLLMTitoError.isInstance(error) || started === null) return error
-    const partial = (reason: string) => accumulator.records(this.#timing(started), false, reason)
+  #surface(error: unknown, response: ResponseState, started: TransportResponse | null): Error {
+    if (started === null || VLLMTitoError.isInstance(error)) {
+      return error instanceof Error ? error : new VLLMTitoError(String(error))
+    }
+    const interrupted = (reason: string, options: { cause?: unknown; statusCode?: number }) => {
+      const partial = buildRecords(response, {
+        timing: timingOf(started),
+        complete: false,
+        interruption: reason,
+      })
+      return new StreamInterruptedError(reason, partial, options)
+    }
     if (error instanceof ServerErrorPayload) {
       const type = error.errorType === undefined ? '' : ` ${error.errorType}`
       const code = error.statusCode === undefined ? '' : ` (code ${error.statusCode}${type})`
-      const reason = `vLLM sent an error mid-stream${code}: ${error.message}`
-      return new StreamInterruptedError(reason, partial(reason), {
+      return interrupted(`vLLM sent an error mid-stream${code}: ${error.message}`, {
         cause: error,
         statusCode: error.statusCode,
       })
     }
-    if (error instanceof MalformedResponseError || error instanceof StreamEndedEarly) {
-      const reason = error instanceof StreamEndedEarly ? error.message : `malformed chunk: ${error.message}`
-      return new StreamInterruptedError(reason, partial(reason), { cause: error })
+    if (error instanceof StreamEndedEarly) return interrupted(error.message, { cause: error })
+    if (error instanceof MalformedResponseError) {
+      return interrupted(`malformed chunk: ${error.message}`, { cause: error })
     }
-    const signal = this.#controller.signal
-    if (this.#idleTimedOut) {
+    const cause = this.#abort.cause
+    if (cause === 'timeout') {
       const reason = `no data for ${this.#setup.idleTimeoutMs} ms (timeoutMs)`
-      return new StreamInterruptedError(reason, partial(reason), { cause: signal.reason })
+      return interrupted(reason, { cause: this.#abort.signal.reason })
     }
-    if (signal.aborted) {
-      const reason = 'the stream was aborted by the caller'
-      return new StreamInterruptedError(reason, partial(reason), { cause: signal.reason })
+    if (cause !== null) {
+      return interrupted('the stream was aborted by the caller', { cause: this.#abort.signal.reason })
     }
     const detail = error instanceof Error ? describeConnectionError(error) : String(error)
-    const reason = `the connection dropped: ${detail}`
-    return new StreamInterruptedError(reason, partial(reason), { cause: error })
+    return interrupted(`the connection dropped: ${detail}`, { cause: error })
   }
 }
 
 /** The body ended before `data: [DONE]`. */
 class StreamEndedEarly extends Error {
   override readonly name = 'StreamEndedEarly'
+
+  constructor(unterminated: string) {
+    const tail =
+      unterminated === '' ? '' : ` (an unterminated line was dropped: ${snippet(unterminated, 80)})`
+    super(`the stream ended without \`data: [DONE]\`${tail}`)
+  }
 }
 
-/**
- * Applies SSE payloads in order until `[DONE]` (later payloads are ignored). A bad payload stops the loop and
- * is returned as `failure`, so the events of the payloads before it can still be delivered.
- */
-function applyPayloads(
-  payloads: string[],
-  accumulator: TokenAccumulator,
-  events: TokenStreamEvent[] | null,
-): { sawDone: boolean; failure: Error | null } {
-  let sawDone = false
-  let failure: Error | null = null
+/** Applies SSE payloads in order; a bad one stops there and is returned, so earlier events still count. */
+function applyPayloads(payloads: string[], response: ResponseState): Error | null {
   for (let position = 0; position < payloads.length; position += 1) {
     const payload = payloads[position]!
-    if (payload === DONE) {
-      sawDone = true
-      break
+    let chunk: unknown
+    try {
+      chunk = JSON.parse(payload)
+    } catch {
+      return new MalformedResponseError(`not JSON: ${snippet(payload, 120)}`)
     }
     try {
-      accumulator.apply(parseChunk(payload), events)
+      response.apply(chunk)
     } catch (error) {
-      failure = error instanceof Error ? error : new MalformedResponseError(String(error))
-      break
+      return error instanceof Error ? error : new MalformedResponseError(String(error))
     }
   }
-  payloads.length = 0
-  return { sawDone, failure }
+  return null
 }
 
-function parseChunk(payload: string): unknown {
-  try {
-    return JSON.parse(payload)
-  } catch {
-    throw new MalformedResponseError(`not JSON: ${snippet(payload, 120)}`)
-  }
+function timingOf(started: TransportResponse | null) {
+  const now = Date.now()
+  return { startedAt: started?.startedAt ?? now, firstByteAt: started?.firstByteAt ?? null, endedAt: now }
 }
 
 function describeConnectionError(error: Error): string {

@@ -1,36 +1,52 @@
-import { type APICallError, type ClientCallObserver, VLLMTitoError } from '@vllm-tito/spec'
-import OpenAI from 'openai'
-import { type CallSite, isAbortError, toApiCallError } from './to-api-call-error'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { APICallError, ClientCallObserver } from '@vllm-tito/spec'
+import { abortReasonError } from './call-abort'
+import { AdapterError, OpenAIAdapter, type OpenAIClientClass } from './openai-adapter'
+import { type CallSite, toApiCallError } from './to-api-call-error'
 
 /** Transport settings, taken from the client options. */
 export interface TransportSettings {
-  /** Server root without `/v1` and without credentials in the URL, e.g. `http://127.0.0.1:8000`. */
+  /** Server root without `/v1` and without credentials, e.g. `http://127.0.0.1:8000` or `http://host/prefix`. */
   root: string
+  /** Sent as `Authorization: Bearer <apiKey>`. */
   apiKey: string
+  /** Longest wait for the headers of one attempt, in milliseconds. */
   timeoutMs: number
+  /** Retries before the first response byte. */
   maxRetries: number
+  /** A `fetch` to use instead of the global one. */
   fetch?: typeof globalThis.fetch
+  /** Headers sent with every request. */
   defaultHeaders?: Record<string, string>
+  /** Told about every attempt and retry. */
   observer: ClientCallObserver
+  /** The SDK's client class (the contract tests pass each supported major). */
+  clientClass?: OpenAIClientClass
 }
 
 /** One HTTP request to send. */
 export interface TransportRequest {
+  /** The HTTP method. */
   method: 'get' | 'post'
   /** Path from the server root, e.g. `/v1/chat/completions` or `/tokenize`. */
   path: string
+  /** The JSON body (POST only). */
   body?: unknown
-  /** Sent to the SDK so it does not try to parse an SSE body. */
+  /** The response is an SSE stream. */
   stream?: boolean
-  signal?: AbortSignal
+  /** The call's signal (see `CallAbort`); aborting it also aborts the body read. */
+  signal: AbortSignal
   /** Overrides the client's `maxRetries` (e.g. `0` for `health()`). */
   maxRetries?: number
 }
 
 /** A response whose headers arrived with a 2xx status, and when the call started and answered. */
 export interface TransportResponse {
+  /** The 2xx response, its body unread. */
   response: Response
+  /** `Date.now()` when the first attempt was sent. */
   startedAt: number
+  /** `Date.now()` when the headers of the answering attempt arrived. */
   firstByteAt: number
 }
 
@@ -40,30 +56,25 @@ const BASE_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 8_000
 
 /**
- * Sends requests through the official `openai` SDK (request building, auth header, default headers, the
- * time-to-headers timeout, the injected `fetch`) and returns the raw `Response`, whose body the client reads
- * itself. The SDK's own retries are off: this loop retries only before the first response byte (connect
- * errors, 408, 409, 429, 5xx), honours `Retry-After`, reports each attempt to the observer, and never
- * retries once a 2xx response started, so partial output is never silently replayed.
+ * Sends requests through the {@link OpenAIAdapter} and retries only before the first response byte (connect
+ * errors, header timeouts, 408, 409, 429, 5xx), honouring `Retry-After` and reporting each attempt to the
+ * observer. Once a 2xx response started nothing is retried, so partial output is never silently replayed.
  */
 export class VLLMTransport {
-  readonly #openai: OpenAI
+  readonly #adapter: OpenAIAdapter
   readonly #settings: TransportSettings
-
-  /** Raw text of each error response, keyed by the `Headers` object the SDK's `APIError` keeps. */
-  readonly #errorBodies = new WeakMap<Headers, string>()
 
   constructor(settings: TransportSettings) {
     this.#settings = settings
-    this.#openai = new OpenAI({
-      apiKey: settings.apiKey,
-      baseURL: `${settings.root}/v1`,
-      timeout: settings.timeoutMs,
-      maxRetries: 0,
-      fetch: this.#fetchKeepingErrorBodies(settings.fetch),
-      defaultHeaders: settings.defaultHeaders,
-      logLevel: 'off',
-    })
+    this.#adapter = new OpenAIAdapter(
+      {
+        apiKey: settings.apiKey,
+        timeoutMs: settings.timeoutMs,
+        fetch: settings.fetch,
+        defaultHeaders: settings.defaultHeaders,
+      },
+      settings.clientClass,
+    )
   }
 
   /** The call site used in error messages. */
@@ -72,67 +83,32 @@ export class VLLMTransport {
   }
 
   /**
-   * Sends `request`, retrying before the first byte. Rejects with the caller's abort reason when its signal
-   * aborts, otherwise with an {@link APICallError} (or `ContextOverflowError`).
+   * Sends `request`, retrying before the first byte. Rejects with the abort reason when its signal aborts,
+   * otherwise with an {@link APICallError} (or `ContextOverflowError`).
    */
   async send(request: TransportRequest): Promise<TransportResponse> {
     const startedAt = Date.now()
     const maxRetries = request.maxRetries ?? this.#settings.maxRetries
     const observer = this.#settings.observer
+    const url = `${this.#settings.root}${request.path}`
     for (let attempt = 1; ; attempt += 1) {
       notify(() => observer.onAttempt({ path: request.path, attempt }))
       try {
-        const response = await this.#attempt(request)
+        const response = await this.#adapter.send({ ...request, url })
         return { response, startedAt, firstByteAt: Date.now() }
       } catch (error) {
-        if (request.signal?.aborted || isAbortError(error)) throw abortReason(request.signal, error)
-        const mapped = toApiCallError(error, this.site(request.path), this.#errorBodyOf(error))
+        if (request.signal.aborted) throw abortReasonError(request.signal)
+        const failure =
+          error instanceof AdapterError ? error.failure : { kind: 'other' as const, cause: error }
+        const mapped = toApiCallError(failure, this.site(request.path))
         const delayMs = attempt <= maxRetries ? retryDelayMs(mapped, attempt) : null
         if (delayMs === null) throw mapped
         notify(() => observer.onRetry({ path: request.path, attempt, delayMs, error: mapped }))
-        await sleep(delayMs, request.signal)
+        await sleep(delayMs, undefined, { signal: request.signal }).catch(() => {
+          throw abortReasonError(request.signal)
+        })
       }
     }
-  }
-
-  /**
-   * The `fetch` handed to the SDK: it reads an error response's body itself and hands the SDK a copy. The
-   * SDK's own reading depends on its version (openai 6 loses vLLM's flat `{"object": "error", …}` body, openai
-   * 7 re-serialises it), while the error needs the raw text and both vLLM body forms.
-   */
-  #fetchKeepingErrorBodies(custom: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
-    return async (input, init) => {
-      // looked up per call, so a global fetch replaced after the client was built is still used
-      const response = await (custom ?? globalThis.fetch)(input, init)
-      if (response.status < 400) return response
-      // error bodies are small; a body that fails to arrive reads as empty, as the SDK would treat it
-      const text = await response.text().catch(() => '')
-      const copy = new Response(text, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      })
-      this.#errorBodies.set(copy.headers, text)
-      return copy
-    }
-  }
-
-  #errorBodyOf(error: unknown): string | undefined {
-    if (!(error instanceof OpenAI.APIError) || !(error.headers instanceof Headers)) return undefined
-    return this.#errorBodies.get(error.headers)
-  }
-
-  #attempt(request: TransportRequest): Promise<Response> {
-    const url = `${this.#settings.root}${request.path}`
-    const options = {
-      body: request.body,
-      stream: request.stream,
-      signal: request.signal,
-      maxRetries: 0,
-    }
-    const promise =
-      request.method === 'get' ? this.#openai.get(url, options) : this.#openai.post(url, options)
-    return promise.asResponse()
   }
 }
 
@@ -148,32 +124,6 @@ export function retryDelayMs(error: APICallError, attempt: number, random = Math
   return Math.round(backoff * (1 - 0.25 * random()))
 }
 
-/** The error to surface for an abort: the caller's reason when it is an error, else a DOM `AbortError`. */
-export function abortReason(signal: AbortSignal | undefined, fallback: unknown): unknown {
-  const reason: unknown = signal?.reason
-  if (reason instanceof Error) return reason
-  if (fallback instanceof Error && fallback.name === 'AbortError') return fallback
-  return new DOMException('the request was aborted', 'AbortError')
-}
-
-function sleep(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal, undefined))
-      return
-    }
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(abortReason(signal, undefined))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, delayMs)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 /** Calls an observer callback; an observer that throws must not break the call it observes. */
 export function notify(callback: () => void): void {
   try {
@@ -181,9 +131,4 @@ export function notify(callback: () => void): void {
   } catch {
     // observers are told not to throw; a faulty one is ignored rather than failing the model call
   }
-}
-
-/** Thrown when a method gets input it cannot send; the message names the field. */
-export function invalidInput(message: string): VLLMTitoError {
-  return new VLLMTitoError(message)
 }

@@ -1,3 +1,5 @@
+import { isPlainObject } from '@vllm-tito/spec'
+
 /**
  * Internal errors raised while reading response bodies. The stream and the non-streaming calls turn them
  * into the public spec errors (`StreamInterruptedError`, `APICallError`) together with what arrived so far.
@@ -26,11 +28,6 @@ export class ServerErrorPayload extends Error {
   }
 }
 
-/** `true` for a non-null, non-array object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /** Shortens a server payload for an error message. */
 export function snippet(text: string, maximum = 200): string {
   return text.length <= maximum ? text : `${text.slice(0, maximum)}…`
@@ -44,9 +41,9 @@ export function snippet(text: string, maximum = 200): string {
 export function readErrorInfo(
   body: unknown,
 ): { message: string; statusCode?: number; errorType?: string; param?: string | null } | null {
-  if (!isRecord(body)) return null
+  if (!isPlainObject(body)) return null
   let info: Record<string, unknown> | null = null
-  if (isRecord(body.error)) info = body.error
+  if (isPlainObject(body.error)) info = body.error
   else if (body.object === 'error') info = body
   else if (typeof body.error === 'string') info = { message: body.error }
   if (info === null) return null

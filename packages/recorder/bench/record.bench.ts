@@ -13,7 +13,7 @@ import {
   medianCpuRatio,
   runIfMain,
 } from '../../../bench/figures'
-import { JsonlFileSink, VLLMTokenRecorder } from '../src/index'
+import { JsonlFileSink, TokenRecorder } from '../src/index'
 import { createOtelSpanWriter } from '../src/otel/index'
 
 const PROMPT_IDS = 2_000
@@ -63,7 +63,7 @@ export default async function benchmark(options: BenchOptions = {}): Promise<Ben
   // cheap variants run several passes per sample so a sample is long enough to time, then count one pass
   const cheapPasses = 10
   const recordAll =
-    (makeRecorder: () => VLLMTokenRecorder, passes = 1) =>
+    (makeRecorder: () => TokenRecorder, passes = 1) =>
     () => {
       for (let pass = 0; pass < passes; pass += 1) {
         const recorder = makeRecorder()
@@ -73,7 +73,7 @@ export default async function benchmark(options: BenchOptions = {}): Promise<Ben
 
   const baseline =
     (await medianCpuMs(
-      recordAll(() => new VLLMTokenRecorder(), cheapPasses),
+      recordAll(() => new TokenRecorder(), cheapPasses),
       repeats,
     )) / cheapPasses
   // what any export of the record costs anyway: serialising it once
@@ -86,7 +86,7 @@ export default async function benchmark(options: BenchOptions = {}): Promise<Ben
   const spanWriter = createOtelSpanWriter({ tracer: provider.getTracer('bench') })
   const withSpans = await medianCpuMs(() => {
     exporter.reset()
-    recordAll(() => new VLLMTokenRecorder({ spanWriter }))()
+    recordAll(() => new TokenRecorder({ spanWriter }))()
   }, repeats)
   exporter.reset()
   await provider.shutdown()
@@ -95,8 +95,8 @@ export default async function benchmark(options: BenchOptions = {}): Promise<Ben
   const idleWriter = createOtelSpanWriter()
   // a ratio of two microsecond-scale costs: measured in alternating pairs, so load drift hits both sides alike
   const idleOtelRatio = await medianCpuRatio(
-    recordAll(() => new VLLMTokenRecorder({ spanWriter: idleWriter }), cheapPasses * 5),
-    recordAll(() => new VLLMTokenRecorder(), cheapPasses * 5),
+    recordAll(() => new TokenRecorder({ spanWriter: idleWriter }), cheapPasses * 5),
+    recordAll(() => new TokenRecorder(), cheapPasses * 5),
     options.quick ? 5 : 15,
   )
 
@@ -145,7 +145,7 @@ export default async function benchmark(options: BenchOptions = {}): Promise<Ben
     const writeAll = async () => {
       fileIndex += 1
       const sink = new JsonlFileSink(join(folder, `records-${fileIndex}.jsonl`))
-      const recorder = new VLLMTokenRecorder({ sink, rolloutId: 'bench' })
+      const recorder = new TokenRecorder({ sink, rolloutId: 'bench' })
       for (const record of records) recorder.record(record)
       await sink.close()
       bytes = sink.bytesWritten

@@ -1,18 +1,11 @@
-import { toResponseFields } from '@vllm-tito/spec'
+import { InvalidOptionError, toResponseFields } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
 import { describe, expect, test } from 'vitest'
+import { callEnd, extractTestStop } from './__fixtures__/test-events'
 import { composeCallbacks } from './compose-callbacks'
-import { RecorderError } from './recorder-error'
-import { VLLMTokenRecorder } from './vllm-token-recorder'
+import { TokenRecorder } from './token-recorder'
 
-const stopEvent = (responseId: string) => ({
-  type: 'modelStreamUpdateEvent',
-  event: {
-    type: 'modelMessageStopEvent',
-    stopReason: 'endTurn',
-    additionalModelResponseFields: toResponseFields(makeRecord({ responseId })),
-  },
-})
+const stopEvent = (responseId: string) => callEnd(toResponseFields(makeRecord({ responseId })))
 
 describe('composeCallbacks', () => {
   test('calls every callback in the given order and stays synchronous when they are', () => {
@@ -28,7 +21,7 @@ describe('composeCallbacks', () => {
   })
 
   test('a printer that throws before the recorder never loses the record; its error is rethrown as is', () => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = new TokenRecorder({ extractMessageStop: extractTestStop })
     const failure = new Error('stdout closed')
     const printer = () => {
       throw failure
@@ -88,7 +81,7 @@ describe('composeCallbacks', () => {
   })
 
   test('a rejecting async callback does not stop the rest; the composed promise rejects with it', async () => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = new TokenRecorder({ extractMessageStop: extractTestStop })
     const composed = composeCallbacks(async () => {
       throw new Error('async printer failed')
     }, recorder.callback)
@@ -120,6 +113,17 @@ describe('composeCallbacks', () => {
     expect(() => composeCallbacks(() => {}, null as never)).toThrow(
       'composeCallbacks: argument 1 is null, not a function',
     )
-    expect(() => composeCallbacks('print' as never)).toThrow(RecorderError)
+    const error = (() => {
+      try {
+        composeCallbacks('print' as never)
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(InvalidOptionError.isInstance(error)).toBe(true)
+    expect((error as InvalidOptionError).option).toBe('callbacks[0]')
+    expect((error as Error).message).toBe(
+      'composeCallbacks: argument 0 is the string "print", not a function',
+    )
   })
 })

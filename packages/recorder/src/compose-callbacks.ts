@@ -1,4 +1,4 @@
-import { RecorderError } from './recorder-error'
+import { describeValue, InvalidOptionError } from '@vllm-tito/spec'
 import { isPromiseLike, type StreamCallback } from './stream-callback'
 
 /**
@@ -10,16 +10,17 @@ import { isPromiseLike, type StreamCallback } from './stream-callback'
  * When a callback returns a promise, the next one runs only after it settles and the composed callback returns
  * a promise (rejecting as described above); when all are synchronous it stays synchronous.
  *
- * @throws RecorderError (source `options`) when an argument is not a function.
+ * @throws InvalidOptionError (from `@vllm-tito/spec`) when an argument is not a function.
  */
 export function composeCallbacks<TEvent>(
   ...callbacks: ReadonlyArray<StreamCallback<TEvent>>
 ): (event: TEvent) => void | Promise<void> {
   callbacks.forEach((callback, position) => {
     if (typeof callback !== 'function') {
-      throw new RecorderError(
-        `composeCallbacks: argument ${position} is ${callback === null ? 'null' : typeof callback}, not a function`,
-        { source: 'options' },
+      throw new InvalidOptionError(
+        'composeCallbacks',
+        `callbacks[${position}]`,
+        `argument ${position} is ${describeValue(callback)}, not a function`,
       )
     }
   })

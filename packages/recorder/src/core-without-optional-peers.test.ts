@@ -1,6 +1,7 @@
 import { toResponseFields } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
 import { expect, test, vi } from 'vitest'
+import { callEnd, extractTestStop } from './__fixtures__/test-events'
 
 // as if neither optional peer were installed: any import of them fails the way a missing package does
 vi.mock('@opentelemetry/api', () => {
@@ -13,18 +14,11 @@ vi.mock('@strands-agents/sdk', () => {
 test('the core entry imports and records with neither OpenTelemetry nor Strands installed', async () => {
   const core = await import('./index')
   const sink = new core.MemorySink()
-  const recorder = new core.VLLMTokenRecorder({ rolloutId: 'r', sink })
+  const recorder = new core.TokenRecorder({ rolloutId: 'r', sink, extractMessageStop: extractTestStop })
   expect(recorder.addToSpan).toBe(true)
   expect(recorder.spanWriter).toBeUndefined()
   const record = makeRecord()
-  recorder.handle({
-    type: 'modelStreamUpdateEvent',
-    event: {
-      type: 'modelMessageStopEvent',
-      stopReason: 'endTurn',
-      additionalModelResponseFields: toResponseFields(record),
-    },
-  })
+  recorder.handle(callEnd(toResponseFields(record)))
   expect(recorder.history).toEqual([record])
   expect(sink.entries).toEqual([{ rolloutId: 'r', callIndex: 0, record }])
   expect(recorder.errors).toEqual([])

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { JsonlFileSink } from './jsonl-file-sink'
 import { parseJsonlRecords, readJsonlRecords } from './read-jsonl-records'
 import type { RecorderError } from './recorder-error'
-import { VLLMTokenRecorder } from './vllm-token-recorder'
+import { TokenRecorder } from './token-recorder'
 
 const folder = mkdtempSync(join(tmpdir(), 'recorder-jsonl-'))
 let fileCount = 0
@@ -26,7 +26,7 @@ describe('JsonlFileSink', () => {
   test('each record is in the file, one line each, as soon as the call is recorded (before close)', async () => {
     const path = freshPath()
     const sink = new JsonlFileSink(path)
-    const recorder = new VLLMTokenRecorder({ sink, rolloutId: 'rollout-1' })
+    const recorder = new TokenRecorder({ sink, rolloutId: 'rollout-1' })
     const first = makeRecord({ responseId: 'chatcmpl-a', logprobs: [-0.25, -0.5] })
     const second = makeRecord({ responseId: 'chatcmpl-b', text: 'naïve “quotes” 🙂\nnew line' })
 
@@ -82,7 +82,7 @@ describe('JsonlFileSink', () => {
   test('many recorders sharing one file each get whole lines, tagged with their rollout', async () => {
     const path = freshPath()
     const sink = new JsonlFileSink(path)
-    const recorders = ['a', 'b', 'c'].map((rolloutId) => new VLLMTokenRecorder({ sink, rolloutId }))
+    const recorders = ['a', 'b', 'c'].map((rolloutId) => new TokenRecorder({ sink, rolloutId }))
     for (let call = 0; call < 4; call += 1) {
       for (const recorder of recorders) {
         recorder.record(makeRecord({ responseId: `${recorder.rolloutId}-${call}` }))
@@ -107,11 +107,11 @@ describe('JsonlFileSink', () => {
     await sink.close()
     await sink.close()
     const errors: RecorderError[] = []
-    const recorder = new VLLMTokenRecorder({ sink, rolloutId: 'r', onError: (error) => errors.push(error) })
+    const recorder = new TokenRecorder({ sink, rolloutId: 'r', onError: (error) => errors.push(error) })
     recorder.record(makeRecord())
     expect(recorder.history).toHaveLength(1)
     expect(errors.map((error) => error.message)).toEqual([
-      `VLLMTokenRecorder: sink write failed on call 0: JsonlFileSink: write after close (${sink.path})`,
+      `TokenRecorder: sink write failed on call 0: JsonlFileSink: write after close (${sink.path})`,
     ])
   })
 
@@ -195,7 +195,7 @@ describe('parseJsonlRecords', () => {
     ],
     [
       `${JSON.stringify({ ...entry, record: makeRecord({ tokenIds: [1.5] }) })}\n`,
-      'records.jsonl:2: record is invalid: tokenIds[0] is 1.5, not a non-negative integer token id',
+      'records.jsonl:2: record is invalid: tokenIds[0] is 1.5, not a token id (an integer from 0 to 4294967295)',
     ],
   ])('a bad complete line is an error naming the line: %s', (badLine, message) => {
     expect(() => parseJsonlRecords(line(entry) + badLine, 'records.jsonl')).toThrow(message)

@@ -9,7 +9,12 @@ import {
   writeSync,
 } from 'node:fs'
 import { dirname } from 'node:path'
-import type { TaggedTokenRecord, TokenRecordSink } from '@vllm-tito/spec'
+import {
+  InvalidOptionError,
+  OptionReader,
+  type TaggedTokenRecord,
+  type TokenRecordSink,
+} from '@vllm-tito/spec'
 import { describeError, RecorderError } from './recorder-error'
 
 /** Options of {@link JsonlFileSink}. */
@@ -42,12 +47,14 @@ export class JsonlFileSink implements TokenRecordSink {
   #linesWritten = 0
   #bytesWritten = 0
 
+  /** @throws InvalidOptionError (from `@vllm-tito/spec`) for an empty `path` or a bad option. */
   constructor(path: string, options: JsonlFileSinkOptions = {}) {
+    const where = 'new JsonlFileSink'
     if (typeof path !== 'string' || path === '') {
-      throw new RecorderError('JsonlFileSink: `path` must be a non-empty string', { source: 'options' })
+      throw new InvalidOptionError(where, 'path', '`path` must be a non-empty string')
     }
     this.path = path
-    this.#fsync = options.fsync ?? false
+    this.#fsync = new OptionReader(where, options).rejectUnknown(['fsync']).boolean('fsync') ?? false
   }
 
   /** Lines written by this sink. */

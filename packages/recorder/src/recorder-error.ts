@@ -1,17 +1,19 @@
-import { VLLMTitoError } from '@vllm-tito/spec'
+import { hasErrorMarker, VLLMTitoError } from '@vllm-tito/spec'
 
 const recorderErrorSymbol = Symbol.for('vllm-tito.error.recorder')
 
 /**
  * Where a {@link RecorderError} came from:
- * - `options`: a constructor or helper was given invalid options (thrown);
- * - `record`: a token record (given to `record()` or found in a message-stop event) is malformed;
+ * - `record`: a token record (given to `record()`, found in a message-stop event or read from a file) is
+ *   malformed;
  * - `span`: the span writer failed; `sink`: the sink failed; `observer`: an observer threw.
+ *
+ * Bad options are not recorder errors: they throw spec's `InvalidOptionError`, as in every package.
  */
-export type RecorderErrorSource = 'options' | 'record' | 'span' | 'sink' | 'observer'
+export type RecorderErrorSource = 'record' | 'span' | 'sink' | 'observer'
 
 /**
- * An error of the recorder package. Invalid options and records passed to `record()` are thrown; failures
+ * An error of the recorder package. Invalid records passed to `record()` are thrown; failures
  * of side effects (span writer, sink, observers) never interrupt recording: the record stays in the history
  * and the error is reported through the recorder's `onError` and kept on `recorder.errors`.
  */
@@ -28,11 +30,7 @@ export class RecorderError extends VLLMTitoError {
 
   /** `true` for a {@link RecorderError} from any installed copy of this package. */
   static override isInstance(error: unknown): error is RecorderError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as Record<symbol, unknown>)[recorderErrorSymbol] === true
-    )
+    return hasErrorMarker(error, recorderErrorSymbol)
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  describeValue,
   findTokenIdsProblem,
   isPlainObject,
   isTokenIdList,
@@ -55,5 +56,18 @@ describe('plain objects and the invalid-JSON wrapper', () => {
     expect(unwrapInvalidJsonArguments({ __vllm_invalid_json_arguments__: 3 })).toBeUndefined()
     expect(unwrapInvalidJsonArguments({ __vllm_invalid_json_arguments__: 'x', other: 1 })).toBeUndefined()
     expect(unwrapInvalidJsonArguments('x')).toBeUndefined()
+  })
+})
+
+describe('describeValue', () => {
+  it('names each kind of value with its article, strings quoted and cut at 40 characters', () => {
+    expect(describeValue({ a: 1 })).toBe('an object')
+    expect(describeValue([1])).toBe('an array')
+    expect(describeValue(null)).toBe('null')
+    expect(describeValue(undefined)).toBe('undefined')
+    expect(describeValue(-2.5)).toBe('-2.5')
+    expect(describeValue(() => 1)).toBe('a function')
+    expect(describeValue(Symbol('s'))).toBe('a symbol')
+    expect(describeValue('x'.repeat(41))).toBe(`the string "${'x'.repeat(40)}…"`)
   })
 })

@@ -81,5 +81,6 @@ export function describeValue(value: unknown): string {
     return String(value)
   }
   if (typeof value === 'function') return 'a function'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+  if (typeof value === 'object') return 'an object'
+  return `a ${typeof value}`
 }

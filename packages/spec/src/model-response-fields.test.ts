@@ -3,7 +3,7 @@ import { extractTokenRecord, isTokenRecord, toResponseFields } from './model-res
 import { makeRecord } from './testing'
 
 describe('model response fields', () => {
-  it('carry the seed keys and the whole record', () => {
+  it('carry the strands-vllm keys and the whole record', () => {
     const record = makeRecord()
     expect(toResponseFields(record)).toEqual({
       prompt_token_ids: [151644, 872, 198],

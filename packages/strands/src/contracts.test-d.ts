@@ -1,8 +1,8 @@
-// the dependency rule's contracts (design.md §2): what the client produces is what trajectory, the recorder
+// the dependency rule's contracts (ARCHITECTURE.md, "Dependency rule"): what the client produces is what trajectory, the recorder
 // and VLLMModel consume, checked at the type level through the packages' public entry points
 import type { Model } from '@strands-agents/sdk'
 import type { VLLMClient } from '@vllm-tito/client'
-import type { VLLMTokenRecorder } from '@vllm-tito/recorder'
+import type { TokenRecorder } from '@vllm-tito/recorder'
 import type { TokenRecord, TokenStreamingClient } from '@vllm-tito/spec'
 import type { buildTrajectory, TokenManager, TrajectoryBuilder } from '@vllm-tito/trajectory'
 import { describe, expectTypeOf, it } from 'vitest'
@@ -28,6 +28,6 @@ describe('package contracts', () => {
   })
 
   it('gives the recorder the records the client produced', () => {
-    expectTypeOf<VLLMTokenRecorder['history']>().toExtend<readonly TokenRecord[]>()
+    expectTypeOf<TokenRecorder['history']>().toExtend<readonly TokenRecord[]>()
   })
 })

@@ -1,5 +1,5 @@
 import type { Message, StreamOptions, ToolChoice, ToolSpec } from '@strands-agents/sdk'
-import type { ChatRequest, ChatTool, ChatToolChoice } from '@vllm-tito/spec'
+import { type ChatRequest, type ChatTool, type ChatToolChoice, isPlainObject } from '@vllm-tito/spec'
 import { formatChatMessages } from './format-chat-messages'
 import type { VLLMModelConfig } from './vllm-model-config'
 
@@ -60,9 +60,4 @@ function formatToolChoice(choice: ToolChoice): ChatToolChoice {
   if ('any' in choice) return 'required'
   if ('tool' in choice) return { type: 'function', function: { name: choice.tool.name } }
   return 'auto'
-}
-
-/** `true` for a plain JSON object (not an array or `null`). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

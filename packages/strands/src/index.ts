@@ -3,9 +3,13 @@
 // the bundle: one install gives everything, as `pip install strands-vllm` does
 export { VLLMClient, type VLLMClientOptions } from '@vllm-tito/client'
 export { VLLMTokenRecorder, type VLLMTokenRecorderOptions } from '@vllm-tito/recorder/strands'
-export { extractTokenRecord, MESSAGE_METADATA_KEY, type TokenRecord } from '@vllm-tito/spec'
+export {
+  extractTokenRecord,
+  INVALID_JSON_ARGUMENTS_KEY,
+  MESSAGE_METADATA_KEY,
+  type TokenRecord,
+} from '@vllm-tito/spec'
 export { TokenManager, type TokenManagerOptions } from '@vllm-tito/trajectory'
-export { INVALID_JSON_ARGUMENTS_KEY } from '@vllm-tito/validation'
 export { VLLMToolValidationHooks, type VLLMToolValidationHooksOptions } from '@vllm-tito/validation/strands'
 export { toStrandsError } from './to-strands-error'
 export { VLLMModel } from './vllm-model'

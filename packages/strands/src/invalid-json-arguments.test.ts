@@ -1,10 +1,6 @@
-import { INVALID_JSON_ARGUMENTS_KEY } from '@vllm-tito/validation'
+import { INVALID_JSON_ARGUMENTS_KEY, unwrapInvalidJsonArguments } from '@vllm-tito/spec'
 import { describe, expect, it } from 'vitest'
-import {
-  MAX_PARSED_ARGUMENT_DEPTH,
-  toToolInputJson,
-  unwrapInvalidJsonArguments,
-} from './invalid-json-arguments'
+import { MAX_PARSED_ARGUMENT_DEPTH, toToolInputJson } from './invalid-json-arguments'
 
 describe('toToolInputJson', () => {
   it('passes valid JSON through and gives {} for empty arguments', () => {

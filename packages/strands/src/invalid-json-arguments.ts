@@ -1,6 +1,5 @@
-import type { JSONValue } from '@strands-agents/sdk'
 // the validation hooks recognise this wrapper and answer `tool input is not valid JSON`
-import { INVALID_JSON_ARGUMENTS_KEY } from '@vllm-tito/validation'
+import { wrapInvalidJsonArguments } from '@vllm-tito/spec'
 
 /**
  * Deepest nesting handed to Strands as parsed JSON. The SDK deep-copies messages with
@@ -16,7 +15,7 @@ export const MAX_PARSED_ARGUMENT_DEPTH = 1000
  */
 export function toToolInputJson(rawArguments: string): string {
   if (rawArguments === '') return '{}'
-  const wrapped = JSON.stringify({ [INVALID_JSON_ARGUMENTS_KEY]: rawArguments })
+  const wrapped = JSON.stringify(wrapInvalidJsonArguments(rawArguments))
   if (nestingDepthExceeds(rawArguments, MAX_PARSED_ARGUMENT_DEPTH)) return wrapped
   try {
     JSON.parse(rawArguments)
@@ -43,13 +42,4 @@ function nestingDepthExceeds(text: string, limit: number): boolean {
     } else if (code === 0x7d || code === 0x5d) depth -= 1
   }
   return false
-}
-
-/** The raw arguments string when `input` is the invalid-JSON wrapper, otherwise `undefined`. */
-export function unwrapInvalidJsonArguments(input: JSONValue): string | undefined {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined
-  const keys = Object.keys(input)
-  if (keys.length !== 1 || keys[0] !== INVALID_JSON_ARGUMENTS_KEY) return undefined
-  const raw = input[INVALID_JSON_ARGUMENTS_KEY]
-  return typeof raw === 'string' ? raw : undefined
 }

@@ -4,6 +4,7 @@ import {
   type TokenRecord,
   type TokenStreamEvent,
   type TokenUsage,
+  type ToolCallDeltaEvent,
   toResponseFields,
 } from '@vllm-tito/spec'
 import { toToolInputJson } from './invalid-json-arguments'
@@ -30,108 +31,112 @@ interface PendingToolCall {
 export async function* mapTokenStream(
   events: AsyncIterable<TokenStreamEvent>,
 ): AsyncGenerator<ModelStreamEvent> {
-  let started = false
-  let openBlock: 'text' | 'reasoning' | undefined
-  let responseId: string | undefined
-  let finishReason: FinishReason | undefined
-  let record: TokenRecord | undefined
-  let usage: TokenUsage | undefined
-  const toolCalls = new Map<number, PendingToolCall>()
-
+  const message = new MessageAssembly()
   for await (const event of events) {
-    if (event.type === 'response-start') {
-      responseId = event.responseId
-      continue
+    if (event.type === 'text-delta' || event.type === 'reasoning-delta') {
+      if (event.choiceIndex === 0) yield* message.textEvents(event.type, event.text)
+    } else {
+      message.note(event)
     }
-    if (event.type === 'response-end') {
-      record = event.records.find((candidate) => candidate.choiceIndex === 0) ?? event.records[0]
-      continue
-    }
-    if (event.type === 'usage') {
-      usage = event.usage
-      continue
-    }
-    if (event.choiceIndex !== 0) continue
-    switch (event.type) {
-      case 'text-delta':
-      case 'reasoning-delta': {
-        // the role chunk carries `content: ""`; an empty block would only add noise
-        if (event.text === '') break
-        if (!started) {
-          started = true
-          yield { type: 'modelMessageStartEvent', role: 'assistant' }
-        }
-        const kind = event.type === 'text-delta' ? 'text' : 'reasoning'
-        if (openBlock !== kind) {
-          if (openBlock !== undefined) yield { type: 'modelContentBlockStopEvent' }
-          yield { type: 'modelContentBlockStartEvent' }
-          openBlock = kind
-        }
-        yield {
-          type: 'modelContentBlockDeltaEvent',
-          delta:
-            kind === 'text'
-              ? { type: 'textDelta', text: event.text }
-              : { type: 'reasoningContentDelta', text: event.text },
-        }
-        break
-      }
-      case 'tool-call-delta': {
-        const pending = toolCalls.get(event.toolCallIndex) ?? {
-          index: event.toolCallIndex,
-          id: undefined,
-          name: undefined,
-          rawArguments: '',
-        }
-        pending.id ??= event.id
-        pending.name ??= event.name
-        pending.rawArguments += event.argumentsDelta
-        toolCalls.set(event.toolCallIndex, pending)
-        break
-      }
-      case 'choice-end':
-        finishReason = event.finishReason
-        break
-      default:
-        // token deltas are collected by the client into the record
-        break
-    }
+  }
+  yield* message.endEvents()
+}
+
+/** What one call's events have told so far, and the Strands events they turn into. */
+class MessageAssembly {
+  #started = false
+  #openBlock: 'text' | 'reasoning' | undefined
+  #responseId: string | undefined
+  #finishReason: FinishReason | undefined
+  #record: TokenRecord | undefined
+  #usage: TokenUsage | undefined
+  readonly #toolCalls = new Map<number, PendingToolCall>()
+
+  /** Keeps what the other events say; token deltas are collected by the client into the record. */
+  note(event: Exclude<TokenStreamEvent, { type: 'text-delta' | 'reasoning-delta' }>): void {
+    if (event.type === 'response-start') this.#responseId = event.responseId
+    else if (event.type === 'response-end') {
+      this.#record = event.records.find((candidate) => candidate.choiceIndex === 0) ?? event.records[0]
+    } else if (event.type === 'usage') this.#usage = event.usage
+    else if (event.choiceIndex !== 0) return
+    else if (event.type === 'tool-call-delta') this.#addToolCallDelta(event)
+    else if (event.type === 'choice-end') this.#finishReason = event.finishReason
   }
 
-  if (record === undefined) {
-    throw new ModelError('the vLLM stream ended without its final records (no response-end event)')
-  }
-  if (!started) yield { type: 'modelMessageStartEvent', role: 'assistant' }
-  if (openBlock !== undefined) yield { type: 'modelContentBlockStopEvent' }
-  const calls = [...toolCalls.values()].sort((left, right) => left.index - right.index)
-  for (const call of calls) {
-    yield {
-      type: 'modelContentBlockStartEvent',
-      start: {
-        type: 'toolUseStart',
-        name: call.name ?? '',
-        toolUseId: call.id ?? `${responseId ?? record.responseId ?? 'chatcmpl'}-tool-${call.index}`,
-      },
+  /** The events of a text or reasoning delta of choice 0: each run of one kind in its own block. */
+  *textEvents(type: 'text-delta' | 'reasoning-delta', text: string): Generator<ModelStreamEvent> {
+    // the role chunk carries `content: ""`; an empty block would only add noise
+    if (text === '') return
+    if (!this.#started) {
+      this.#started = true
+      yield { type: 'modelMessageStartEvent', role: 'assistant' }
+    }
+    const kind = type === 'text-delta' ? 'text' : 'reasoning'
+    if (this.#openBlock !== kind) {
+      if (this.#openBlock !== undefined) yield { type: 'modelContentBlockStopEvent' }
+      yield { type: 'modelContentBlockStartEvent' }
+      this.#openBlock = kind
     }
     yield {
       type: 'modelContentBlockDeltaEvent',
-      delta: { type: 'toolUseInputDelta', input: toToolInputJson(call.rawArguments) },
+      delta: kind === 'text' ? { type: 'textDelta', text } : { type: 'reasoningContentDelta', text },
     }
-    yield { type: 'modelContentBlockStopEvent' }
   }
-  // the record's reason is final: it can only be corrected once usage arrived (vLLM 0.10.2's tool_calls on a
-  // max_tokens cut), after the choice-end event
-  const reason = record.finishReason ?? finishReason
+
+  /** The events after the stream: open blocks closed, every tool call, the message stop and the metadata. */
+  *endEvents(): Generator<ModelStreamEvent> {
+    const record = this.#record
+    if (record === undefined) {
+      throw new ModelError('the vLLM stream ended without its final records (no response-end event)')
+    }
+    if (!this.#started) yield { type: 'modelMessageStartEvent', role: 'assistant' }
+    if (this.#openBlock !== undefined) yield { type: 'modelContentBlockStopEvent' }
+    const calls = [...this.#toolCalls.values()].sort((left, right) => left.index - right.index)
+    for (const call of calls) yield* toolUseEvents(call, this.#responseId ?? record.responseId ?? 'chatcmpl')
+    // the record's reason is final: it can only be corrected once usage arrived (vLLM 0.10.2's tool_calls on a
+    // max_tokens cut), after the choice-end event
+    const reason = record.finishReason ?? this.#finishReason
+    yield {
+      type: 'modelMessageStopEvent',
+      stopReason: toStopReason(reason, calls.length > 0),
+      // a TokenRecord is plain JSON by design (it is written as JSONL), so this widening is sound
+      additionalModelResponseFields: toResponseFields(record) as unknown as JSONValue,
+    }
+    yield metadataEvent(record, record.usage ?? this.#usage)
+    if (reason === 'abort' || reason === 'error') {
+      throw new ModelError(`vLLM gave up on the request (finish_reason '${reason}')`, { cause: record })
+    }
+  }
+
+  #addToolCallDelta(event: ToolCallDeltaEvent): void {
+    const pending = this.#toolCalls.get(event.toolCallIndex) ?? {
+      index: event.toolCallIndex,
+      id: undefined,
+      name: undefined,
+      rawArguments: '',
+    }
+    pending.id ??= event.id
+    pending.name ??= event.name
+    pending.rawArguments += event.argumentsDelta
+    this.#toolCalls.set(event.toolCallIndex, pending)
+  }
+}
+
+/** One tool call as a nested block: start (name, id), the whole input, stop. */
+function* toolUseEvents(call: PendingToolCall, responseId: string): Generator<ModelStreamEvent> {
   yield {
-    type: 'modelMessageStopEvent',
-    stopReason: toStopReason(reason, calls.length > 0),
-    // a TokenRecord is plain JSON by design (it is written as JSONL), so this widening is sound
-    additionalModelResponseFields: toResponseFields(record) as unknown as JSONValue,
+    type: 'modelContentBlockStartEvent',
+    start: {
+      type: 'toolUseStart',
+      name: call.name ?? '',
+      toolUseId: call.id ?? `${responseId}-tool-${call.index}`,
+    },
   }
-  yield metadataEvent(record, record.usage ?? usage)
-  if (reason === 'abort' || reason === 'error') {
-    throw new ModelError(`vLLM gave up on the request (finish_reason '${reason}')`, { cause: record })
+  yield {
+    type: 'modelContentBlockDeltaEvent',
+    delta: { type: 'toolUseInputDelta', input: toToolInputJson(call.rawArguments) },
   }
+  yield { type: 'modelContentBlockStopEvent' }
 }
 
 /**

@@ -10,9 +10,15 @@ import {
   TextBlock,
   ToolUseBlock,
 } from '@strands-agents/sdk'
-import { APICallError, ContextOverflowError, StreamInterruptedError, toResponseFields } from '@vllm-tito/spec'
+import {
+  APICallError,
+  ContextOverflowError,
+  INVALID_JSON_ARGUMENTS_KEY,
+  InvalidOptionError,
+  StreamInterruptedError,
+  toResponseFields,
+} from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
-import { INVALID_JSON_ARGUMENTS_KEY } from '@vllm-tito/validation'
 import { describe, expect, it } from 'vitest'
 import { replyEvents, type ScriptedCall, scriptedClient } from './__fixtures__/scripted-client'
 import { VLLMModel } from './vllm-model'
@@ -293,12 +299,52 @@ describe('VLLMModel errors', () => {
 })
 
 describe('VLLMModel config', () => {
-  it('rejects a missing modelId or baseUrl with a TypeError naming the option', () => {
-    expect(() => new VLLMModel({ baseUrl: 'http://127.0.0.1:1/v1' })).toThrow(/needs `modelId`/)
-    expect(() => new VLLMModel({ modelId: 'm' })).toThrow(/needs `baseUrl`/)
-    expect(
-      () => new VLLMModel({ modelId: 'm', client: scriptedClient([]), params: { extra_body: 3 } }),
-    ).toThrow(/`params.extra_body` must be an object/)
+  it('rejects a missing modelId or baseUrl with an InvalidOptionError naming the option', () => {
+    const cases: Array<[() => unknown, string, string]> = [
+      [
+        () => new VLLMModel({ baseUrl: 'http://127.0.0.1:1/v1' }),
+        'modelId',
+        'new VLLMModel: VLLMModel needs `modelId`: the model name the vLLM server serves, e.g. Qwen/Qwen3-8B',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm' }),
+        'baseUrl',
+        'new VLLMModel: VLLMModel needs `baseUrl` (e.g. http://localhost:8000/v1) unless a `client` is passed',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm', client: scriptedClient([]), params: { extra_body: 3 } }),
+        'params.extra_body',
+        'new VLLMModel: `params.extra_body` must be an object; its fields are merged into the request',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm', baseUrl: 'http://h:1/v1', returnTokenId: true } as never),
+        'returnTokenId',
+        'new VLLMModel: unknown option `returnTokenId` (did you mean `returnTokenIds`?); known options: baseUrl, modelId, returnTokenIds, disableTools, params, maxTokens, temperature, topP, contextWindowLimit, apiKey, client',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm', client: { chat: {} } as never }),
+        'client',
+        'new VLLMModel: option `client` must be a TokenStreamingClient (an object with chat.stream), got an object',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm', baseUrl: 'http://h:1/v1' }).updateConfig({ maxTokens: 0 }),
+        'maxTokens',
+        'VLLMModel.updateConfig: option `maxTokens` must be an integer >= 1, got 0',
+      ],
+    ]
+    for (const [create, option, message] of cases) {
+      const error = (() => {
+        try {
+          create()
+        } catch (caught) {
+          return caught
+        }
+        return undefined
+      })()
+      expect(InvalidOptionError.isInstance(error), message).toBe(true)
+      expect((error as InvalidOptionError).option).toBe(option)
+      expect((error as InvalidOptionError).message).toBe(message)
+    }
   })
 
   it('returns the config without the API key and merges updates', () => {

@@ -9,10 +9,11 @@ import {
 } from '@strands-agents/sdk'
 import { VLLMClient } from '@vllm-tito/client'
 import { MESSAGE_METADATA_KEY, type TokenStreamingClient } from '@vllm-tito/spec'
-import { formatChatRequest, isPlainObject } from './format-chat-request'
+import { formatChatRequest } from './format-chat-request'
 import { mapTokenStream } from './map-token-stream'
 import { toStrandsError } from './to-strands-error'
 import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
+import { readModelConfig, readModelOptions } from './vllm-model-options'
 
 /** What `Model.streamAggregated` returns (the SDK does not export the type by name). */
 type StreamAggregatedResult =
@@ -45,22 +46,29 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   private readonly ownsClient: boolean
 
   /**
-   * @throws TypeError when `modelId` is missing, when neither `baseUrl` nor `client` is given, or when
-   *   `params`/`params.extra_body` is not an object.
+   * @throws InvalidOptionError (from `@vllm-tito/spec`) naming the option: a missing `modelId`, neither
+   *   `baseUrl` nor `client`, a `params`/`params.extra_body` that is not an object, a misspelt option name.
    */
   constructor(options: VLLMModelOptions) {
     super()
-    const { apiKey = 'EMPTY', client, ...config } = options
-    this.config = validateConfig(config, client !== undefined)
+    const { apiKey, client, config } = readModelOptions(options)
+    this.config = config
     this.#apiKey = apiKey
     this.ownsClient = client === undefined
     this.client = client ?? createDefaultClient(this.config, apiKey)
   }
 
-  /** Merges `modelConfig` into the config; a new `baseUrl` rebuilds the default client (not a passed one). */
+  /**
+   * Merges `modelConfig` into the config; a new `baseUrl` rebuilds the default client (not a passed one).
+   * @throws InvalidOptionError as the constructor does.
+   */
   override updateConfig(modelConfig: VLLMModelConfig): void {
     const previousBaseUrl = this.config.baseUrl
-    this.config = validateConfig({ ...this.config, ...modelConfig }, !this.ownsClient)
+    this.config = readModelConfig(
+      'VLLMModel.updateConfig',
+      { ...this.config, ...modelConfig },
+      !this.ownsClient,
+    )
     if (this.ownsClient && this.config.baseUrl !== previousBaseUrl) {
       this.client = createDefaultClient(this.config, this.#apiKey)
     }
@@ -127,29 +135,6 @@ function attachResponseFields(message: Message, responseFields: JSONValue | unde
     ...message.metadata,
     custom: { ...message.metadata?.custom, [MESSAGE_METADATA_KEY]: responseFields },
   }
-}
-
-function validateConfig(config: VLLMModelConfig, hasClient: boolean): VLLMModelConfig & { modelId: string } {
-  const { modelId, baseUrl, params } = config
-  if (typeof modelId !== 'string' || modelId === '') {
-    throw new TypeError(
-      'VLLMModel needs `modelId`: the model name the vLLM server serves, e.g. Qwen/Qwen3-8B',
-    )
-  }
-  if (!hasClient && (typeof baseUrl !== 'string' || baseUrl === '')) {
-    throw new TypeError(
-      'VLLMModel needs `baseUrl` (e.g. http://localhost:8000/v1) unless a `client` is passed',
-    )
-  }
-  if (params !== undefined && !isPlainObject(params)) {
-    throw new TypeError('VLLMModel `params` must be an object of request fields')
-  }
-  if (params?.extra_body !== undefined && !isPlainObject(params.extra_body)) {
-    throw new TypeError(
-      'VLLMModel `params.extra_body` must be an object; its fields are merged into the request',
-    )
-  }
-  return { ...config, modelId }
 }
 
 function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStreamingClient {

@@ -1,5 +1,5 @@
 import { type BenchFigure, type BenchOptions, medianCpuMs, runIfMain } from '../../../bench/figures'
-import { createToolInputValidator, validateToolInput } from '../src/index'
+import { checkToolInput, createToolInputValidator } from '../src/index'
 
 /** A typical tool: five arguments of the common kinds (string, integer range, enum, boolean, string array). */
 const bookingSchema = {
@@ -27,12 +27,12 @@ export default async function benchmark(options: BenchOptions = {}): Promise<Ben
 
   const validMs = await medianCpuMs(() => {
     for (let call = 0; call < cachedCalls; call += 1) {
-      if (validateToolInput('book', validInput, bookingSchema) !== null) rejected += 1
+      if (checkToolInput('book', validInput, bookingSchema) !== null) rejected += 1
     }
   }, repeats)
   const invalidMs = await medianCpuMs(() => {
     for (let call = 0; call < cachedCalls; call += 1) {
-      if (validateToolInput('book', invalidInput, bookingSchema) === null) rejected += 1
+      if (checkToolInput('book', invalidInput, bookingSchema) === null) rejected += 1
     }
   }, repeats)
   const compilingMs = await medianCpuMs(() => {

@@ -1,8 +1,14 @@
+import { INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError } from '@vllm-tito/spec'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { checkToolInput, resolveToolInputCheckOptions, validateToolInput } from './check-tool-input'
-import { INVALID_JSON_ARGUMENTS_KEY } from './invalid-json-arguments-key'
+import { checkToolInput } from './check-tool-input'
+import { resolveToolInputCheckOptions } from './tool-input-check-options'
+
+/** The error text `checkToolInput` gives the model, or `null` for a valid input. */
+function errorText(...call: Parameters<typeof checkToolInput>): string | null {
+  return checkToolInput(...call)?.message ?? null
+}
 
 const calculator = {
   type: 'object',
@@ -29,116 +35,112 @@ const booking = {
   required: ['city', 'nights'],
 }
 
-describe('validateToolInput: the seed texts', () => {
+describe('checkToolInput messages: the strands-vllm texts', () => {
   it('accepts a valid input', () => {
-    expect(validateToolInput('calculator', { expression: '2+2' }, calculator)).toBeNull()
-    expect(validateToolInput('calculator', { expression: '2+2', precision: 2 }, calculator)).toBeNull()
+    expect(errorText('calculator', { expression: '2+2' }, calculator)).toBeNull()
+    expect(errorText('calculator', { expression: '2+2', precision: 2 }, calculator)).toBeNull()
   })
 
   it('names missing required arguments in schema order', () => {
-    expect(validateToolInput('calculator', {}, calculator)).toBe(
+    expect(errorText('calculator', {}, calculator)).toBe(
       'Error: tool_name=<calculator> | missing required argument(s): expression',
     )
-    expect(validateToolInput('book', { room: 'single' }, booking)).toBe(
+    expect(errorText('book', { room: 'single' }, booking)).toBe(
       'Error: tool_name=<book> | missing required argument(s): city, nights',
     )
   })
 
-  it('counts a null value as present, as the seed does', () => {
-    expect(validateToolInput('calculator', { expression: null }, calculator)).toBe(
+  it('counts a null value as present, as strands-vllm does', () => {
+    expect(errorText('calculator', { expression: null }, calculator)).toBe(
       'Error: tool_name=<calculator> | invalid argument(s): expression: must be string',
     )
   })
 
-  it('names unknown arguments sorted, as the seed does, after the missing check', () => {
-    expect(validateToolInput('calculator', { expression: '1', invalid_param: 1 }, calculator)).toBe(
+  it('names unknown arguments sorted, as strands-vllm does, after the missing check', () => {
+    expect(errorText('calculator', { expression: '1', invalid_param: 1 }, calculator)).toBe(
       'Error: tool_name=<calculator> | unknown argument(s): invalid_param',
     )
-    expect(validateToolInput('calculator', { zeta: 1, expression: '1', alpha: 2 }, calculator)).toBe(
+    expect(errorText('calculator', { zeta: 1, expression: '1', alpha: 2 }, calculator)).toBe(
       'Error: tool_name=<calculator> | unknown argument(s): alpha, zeta',
     )
-    expect(validateToolInput('calculator', { invalid_param: 1 }, calculator)).toBe(
+    expect(errorText('calculator', { invalid_param: 1 }, calculator)).toBe(
       'Error: tool_name=<calculator> | missing required argument(s): expression',
     )
   })
 
-  it('flags undeclared keys only when the schema forbids extra keys, as the seed does', () => {
+  it('flags undeclared keys only when the schema forbids extra keys, as strands-vllm does', () => {
     const open = { type: 'object', properties: {} }
-    expect(validateToolInput('noop', { anything: 1 }, open)).toBeNull()
+    expect(errorText('noop', { anything: 1 }, open)).toBeNull()
     const declaredButOpen = { type: 'object', properties: { a: { type: 'string' } } }
-    expect(validateToolInput('declared', { a: 'x', b: 1 }, declaredButOpen)).toBeNull()
-    expect(validateToolInput('noop', { anything: 1 }, { type: 'object' })).toBeNull()
+    expect(errorText('declared', { a: 'x', b: 1 }, declaredButOpen)).toBeNull()
+    expect(errorText('noop', { anything: 1 }, { type: 'object' })).toBeNull()
     const allowing = { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: true }
-    expect(validateToolInput('open', { a: 'x', b: 1 }, allowing)).toBeNull()
+    expect(errorText('open', { a: 'x', b: 1 }, allowing)).toBeNull()
     const closed = { type: 'object', additionalProperties: false }
-    expect(validateToolInput('closed', { b: 1 }, closed)).toBe(
-      'Error: tool_name=<closed> | unknown argument(s): b',
-    )
+    expect(errorText('closed', { b: 1 }, closed)).toBe('Error: tool_name=<closed> | unknown argument(s): b')
     const patterned = {
       type: 'object',
       properties: { a: { type: 'string' } },
       patternProperties: { '^x_': { type: 'number' } },
       additionalProperties: false,
     }
-    expect(validateToolInput('patterned', { a: 'x', x_1: 1 }, patterned)).toBeNull()
-    expect(validateToolInput('patterned', { a: 'x', y_1: 1 }, patterned)).toBe(
+    expect(errorText('patterned', { a: 'x', x_1: 1 }, patterned)).toBeNull()
+    expect(errorText('patterned', { a: 'x', y_1: 1 }, patterned)).toBe(
       'Error: tool_name=<patterned> | unknown argument(s): y_1',
     )
   })
 
   it('parses a JSON string input and rejects one that does not parse', () => {
-    expect(validateToolInput('calculator', '{"expression":"1"}', calculator)).toBeNull()
-    expect(validateToolInput('calculator', '{"expression":', calculator)).toBe(
+    expect(errorText('calculator', '{"expression":"1"}', calculator)).toBeNull()
+    expect(errorText('calculator', '{"expression":', calculator)).toBe(
       'Error: tool_name=<calculator> | tool input is not valid JSON',
     )
-    expect(validateToolInput('calculator', '', calculator)).toBe(
+    expect(errorText('calculator', '', calculator)).toBe(
       'Error: tool_name=<calculator> | tool input is not valid JSON',
     )
-    expect(validateToolInput('calculator', '{}', calculator)).toBe(
+    expect(errorText('calculator', '{}', calculator)).toBe(
       'Error: tool_name=<calculator> | missing required argument(s): expression',
     )
   })
 
   it("treats the provider's invalid-JSON wrapper as text that does not parse", () => {
     expect(INVALID_JSON_ARGUMENTS_KEY).toBe('__vllm_invalid_json_arguments__')
-    expect(
-      validateToolInput('calculator', { [INVALID_JSON_ARGUMENTS_KEY]: '{"expression": "1' }, calculator),
-    ).toBe('Error: tool_name=<calculator> | tool input is not valid JSON')
+    expect(errorText('calculator', { [INVALID_JSON_ARGUMENTS_KEY]: '{"expression": "1' }, calculator)).toBe(
+      'Error: tool_name=<calculator> | tool input is not valid JSON',
+    )
     // a second key makes it an ordinary (unknown) argument, not the wrapper
-    expect(
-      validateToolInput('calculator', { [INVALID_JSON_ARGUMENTS_KEY]: '{', expression: '1' }, calculator),
-    ).toBe('Error: tool_name=<calculator> | unknown argument(s): __vllm_invalid_json_arguments__')
+    expect(errorText('calculator', { [INVALID_JSON_ARGUMENTS_KEY]: '{', expression: '1' }, calculator)).toBe(
+      'Error: tool_name=<calculator> | unknown argument(s): __vllm_invalid_json_arguments__',
+    )
   })
 
   it('requires an object', () => {
     for (const input of [[], [1], 42, true, '[1,2]', '42', '"text"']) {
-      expect(validateToolInput('calculator', input, calculator)).toBe(
+      expect(errorText('calculator', input, calculator)).toBe(
         'Error: tool_name=<calculator> | tool input must be an object',
       )
     }
   })
 
-  it('reads a missing (null) input as an empty object, as the seed does', () => {
+  it('reads a missing (null) input as an empty object, as strands-vllm does', () => {
     for (const input of [null, undefined, 'null']) {
-      expect(validateToolInput('calculator', input, calculator)).toBe(
+      expect(errorText('calculator', input, calculator)).toBe(
         'Error: tool_name=<calculator> | missing required argument(s): expression',
       )
-      expect(validateToolInput('free', input, undefined)).toBeNull()
+      expect(errorText('free', input, undefined)).toBeNull()
     }
   })
 
   it('runs the JSON and object checks without a schema', () => {
-    expect(validateToolInput('free', { anything: [1, { deep: true }] }, undefined)).toBeNull()
-    expect(validateToolInput('free', 'nope', undefined)).toBe(
+    expect(errorText('free', { anything: [1, { deep: true }] }, undefined)).toBeNull()
+    expect(errorText('free', 'nope', undefined)).toBe(
       'Error: tool_name=<free> | tool input is not valid JSON',
     )
-    expect(validateToolInput('free', [], undefined)).toBe(
-      'Error: tool_name=<free> | tool input must be an object',
-    )
+    expect(errorText('free', [], undefined)).toBe('Error: tool_name=<free> | tool input must be an object')
   })
 })
 
-describe('validateToolInput: full JSON Schema', () => {
+describe('checkToolInput messages: full JSON Schema', () => {
   it('lists every other violation sorted in one line', () => {
     const input = {
       city: 'X',
@@ -148,7 +150,7 @@ describe('validateToolInput: full JSON Schema', () => {
       extras: ['a', 1, 'c', 'd'],
       note: 5,
     }
-    expect(validateToolInput('book', input, booking)).toBe(
+    expect(errorText('book', input, booking)).toBe(
       'Error: tool_name=<book> | invalid argument(s): city: must NOT have fewer than 2 characters; ' +
         'extras: must NOT have more than 3 items; extras[1]: must be string; guest.age: is not allowed; ' +
         'guest.email: must match format "email"; guest.name: is required; nights: must be >= 1; ' +
@@ -158,11 +160,11 @@ describe('validateToolInput: full JSON Schema', () => {
 
   it('cuts the list and each violation at the configured limits', () => {
     const input = { city: 'X', nights: 0.5, room: 'suite' }
-    expect(validateToolInput('book', input, booking, { maxViolationsInError: 2 })).toBe(
+    expect(errorText('book', input, booking, { maxViolationsInError: 2 })).toBe(
       'Error: tool_name=<book> | invalid argument(s): city: must NOT have fewer than 2 characters; ' +
         'nights: must be >= 1; ... (+2 more)',
     )
-    expect(validateToolInput('book', { city: 'X', nights: 1 }, booking, { maxViolationCharacters: 12 })).toBe(
+    expect(errorText('book', { city: 'X', nights: 1 }, booking, { maxViolationCharacters: 12 })).toBe(
       'Error: tool_name=<book> | invalid argument(s): city: must …',
     )
   })
@@ -172,16 +174,16 @@ describe('validateToolInput: full JSON Schema', () => {
       type: 'object',
       properties: { 'a/b': { type: 'object', properties: { 'c d': { type: 'integer' } } } },
     }
-    expect(validateToolInput('odd', { 'a/b': { 'c d': 'x' } }, schema)).toBe(
+    expect(errorText('odd', { 'a/b': { 'c d': 'x' } }, schema)).toBe(
       'Error: tool_name=<odd> | invalid argument(s): ["a/b"]["c d"]: must be integer',
     )
   })
 
   it('gives the same text for the same input every time', () => {
     const input = { city: 'X', nights: 99, room: 1, extras: 'no' }
-    const first = validateToolInput('book', input, booking)
-    expect(validateToolInput('book', structuredClone(input), structuredClone(booking))).toBe(first)
-    expect(validateToolInput('book', input, booking)).toBe(first)
+    const first = errorText('book', input, booking)
+    expect(errorText('book', structuredClone(input), structuredClone(booking))).toBe(first)
+    expect(errorText('book', input, booking)).toBe(first)
   })
 
   it('validates zod-generated schemas, with the pattern of a format folded into the format', () => {
@@ -204,7 +206,7 @@ describe('validateToolInput: full JSON Schema', () => {
       kind: 'a',
       pair: ['x', 1],
     }
-    expect(validateToolInput('zod', valid, schema)).toBeNull()
+    expect(errorText('zod', valid, schema)).toBeNull()
     const invalid = {
       ...valid,
       email: 'ada',
@@ -215,7 +217,7 @@ describe('validateToolInput: full JSON Schema', () => {
       maybe: 1,
       pair: [1, 'x'],
     }
-    expect(validateToolInput('zod', invalid, schema)).toBe(
+    expect(errorText('zod', invalid, schema)).toBe(
       'Error: tool_name=<zod> | invalid argument(s): count: must be > 0; email: must match format "email"; ' +
         'id: must match format "uuid"; kind: must be one of "a", "b"; maybe: must be string or null; ' +
         'pair[0]: must be string; pair[1]: must be number; when: must match format "date-time"',
@@ -223,21 +225,21 @@ describe('validateToolInput: full JSON Schema', () => {
   })
 })
 
-describe('validateToolInput: hostile input', () => {
+describe('checkToolInput messages: hostile input', () => {
   it('never treats __proto__ or constructor as declared and never pollutes prototypes', () => {
     const parsed = JSON.parse('{"expression":"1","__proto__":{"polluted":true}}')
-    expect(validateToolInput('calculator', parsed, calculator)).toBe(
+    expect(errorText('calculator', parsed, calculator)).toBe(
       'Error: tool_name=<calculator> | unknown argument(s): __proto__',
     )
     expect(
-      validateToolInput('calculator', '{"expression":"1","constructor":{"prototype":{"x":1}}}', calculator),
+      errorText('calculator', '{"expression":"1","constructor":{"prototype":{"x":1}}}', calculator),
     ).toBe('Error: tool_name=<calculator> | unknown argument(s): constructor')
     const requiringConstructor = {
       type: 'object',
       properties: { constructor: {} },
       required: ['constructor'],
     }
-    expect(validateToolInput('ctor', {}, requiringConstructor)).toBe(
+    expect(errorText('ctor', {}, requiringConstructor)).toBe(
       'Error: tool_name=<ctor> | missing required argument(s): constructor',
     )
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
@@ -248,15 +250,15 @@ describe('validateToolInput: hostile input', () => {
     for (let level = 0; level < 10_000; level += 1) deep = { a: deep }
     const text = `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`
     const tooDeep = 'Error: tool_name=<calculator> | tool input is nested too deeply (limit 64 levels)'
-    expect(validateToolInput('calculator', deep, calculator)).toBe(tooDeep)
-    expect(validateToolInput('calculator', text, calculator)).toBe(tooDeep)
-    expect(validateToolInput('calculator', { [INVALID_JSON_ARGUMENTS_KEY]: text }, calculator)).toBe(tooDeep)
+    expect(errorText('calculator', deep, calculator)).toBe(tooDeep)
+    expect(errorText('calculator', text, calculator)).toBe(tooDeep)
+    expect(errorText('calculator', { [INVALID_JSON_ARGUMENTS_KEY]: text }, calculator)).toBe(tooDeep)
   })
 
   it('stops at a cycle of a hand-built input', () => {
     const cyclic: Record<string, unknown> = { expression: '1' }
     cyclic.self = cyclic
-    expect(validateToolInput('calculator', cyclic, calculator)).toBe(
+    expect(errorText('calculator', cyclic, calculator)).toBe(
       'Error: tool_name=<calculator> | tool input is nested too deeply (limit 64 levels)',
     )
   })
@@ -265,24 +267,22 @@ describe('validateToolInput: hostile input', () => {
     const tenMegabytes = 'x'.repeat(10 * 1024 * 1024)
     const tooLarge = 'Error: tool_name=<calculator> | tool input is too large (limit 1000000 characters)'
     const started = performance.now()
-    expect(validateToolInput('calculator', { expression: tenMegabytes }, calculator)).toBe(tooLarge)
-    expect(validateToolInput('calculator', JSON.stringify({ expression: tenMegabytes }), calculator)).toBe(
-      tooLarge,
-    )
-    expect(validateToolInput('calculator', tenMegabytes, calculator)).toBe(tooLarge)
+    expect(errorText('calculator', { expression: tenMegabytes }, calculator)).toBe(tooLarge)
+    expect(errorText('calculator', JSON.stringify({ expression: tenMegabytes }), calculator)).toBe(tooLarge)
+    expect(errorText('calculator', tenMegabytes, calculator)).toBe(tooLarge)
     expect(performance.now() - started).toBeLessThan(1_000)
   })
 
   it('counts keys, strings and values against maxInputCharacters', () => {
     expect(
       // the object 1 + the key 10 + 1 + the value 1 + its 5 characters
-      validateToolInput('calculator', { expression: '12345' }, calculator, { maxInputCharacters: 18 }),
+      errorText('calculator', { expression: '12345' }, calculator, { maxInputCharacters: 18 }),
     ).toBeNull()
-    expect(
-      validateToolInput('calculator', { expression: '123456' }, calculator, { maxInputCharacters: 18 }),
-    ).toBe('Error: tool_name=<calculator> | tool input is too large (limit 18 characters)')
+    expect(errorText('calculator', { expression: '123456' }, calculator, { maxInputCharacters: 18 })).toBe(
+      'Error: tool_name=<calculator> | tool input is too large (limit 18 characters)',
+    )
     const manyNumbers = { expression: '1', list: Array.from({ length: 100 }, () => 0) }
-    expect(validateToolInput('free', manyNumbers, undefined, { maxInputCharacters: 100 })).toBe(
+    expect(errorText('free', manyNumbers, undefined, { maxInputCharacters: 100 })).toBe(
       'Error: tool_name=<free> | tool input is too large (limit 100 characters)',
     )
   })
@@ -301,11 +301,10 @@ describe('validateToolInput: hostile input', () => {
     const inputs = fc.oneof(fc.jsonValue(), fc.dictionary(keys, fc.jsonValue()))
     fc.assert(
       fc.property(inputs, (value) => {
-        const first = validateToolInput('book', value, booking)
+        const first = errorText('book', value, booking)
         expect(first === null || first.startsWith('Error: tool_name=<book> | ')).toBe(true)
         // a string input is itself JSON text, so only non-strings have a distinct text form
-        if (typeof value !== 'string')
-          expect(validateToolInput('book', JSON.stringify(value), booking)).toBe(first)
+        if (typeof value !== 'string') expect(errorText('book', JSON.stringify(value), booking)).toBe(first)
       }),
       { numRuns: 500 },
     )
@@ -335,7 +334,7 @@ describe('checkToolInput', () => {
     expect(checkToolInput('calculator', { expression: '1' }, calculator)).toBeNull()
   })
 
-  it('keeps only the seed checks when fullSchemaValidation is false', () => {
+  it('keeps only the strands-vllm checks when fullSchemaValidation is false', () => {
     expect(
       checkToolInput('calculator', { expression: 1 }, calculator, { fullSchemaValidation: false }),
     ).toBeNull()
@@ -346,20 +345,24 @@ describe('checkToolInput', () => {
 })
 
 describe('resolveToolInputCheckOptions', () => {
-  it('fills defaults and rejects limits that are not positive integers', () => {
-    expect(resolveToolInputCheckOptions({ maxDepth: 8 })).toEqual({
+  it('fills defaults and rejects limits that are not positive integers, and misspelt names', () => {
+    expect(resolveToolInputCheckOptions('checkToolInput', { maxDepth: 8 })).toEqual({
       fullSchemaValidation: true,
       maxInputCharacters: 1_000_000,
       maxDepth: 8,
       maxViolationsInError: 10,
       maxViolationCharacters: 200,
     })
-    expect(() => resolveToolInputCheckOptions({ maxInputCharacters: -1 })).toThrow(
-      new RangeError('maxInputCharacters must be a non-negative integer, got -1'),
+    expect(() => resolveToolInputCheckOptions('checkToolInput', { maxInputCharacters: -1 })).toThrow(
+      'checkToolInput: option `maxInputCharacters` must be an integer >= 1, got -1',
     )
-    expect(() => resolveToolInputCheckOptions({ maxViolationsInError: 0 })).toThrow(
-      new RangeError('maxViolationsInError must be a positive integer, got 0'),
+    expect(() => resolveToolInputCheckOptions('checkToolInput', { maxViolationsInError: 0 })).toThrow(
+      'checkToolInput: option `maxViolationsInError` must be an integer >= 1, got 0',
     )
+    expect(() => checkToolInput('calculator', {}, calculator, { maxdepth: 3 } as never)).toThrow(
+      'checkToolInput: unknown option `maxdepth` (did you mean `maxDepth`?); known options: fullSchemaValidation, maxInputCharacters, maxDepth, maxViolationsInError, maxViolationCharacters',
+    )
+    expect(() => checkToolInput('calculator', {}, calculator, { maxDepth: 0 })).toThrow(InvalidOptionError)
   })
 })
 
@@ -370,10 +373,10 @@ describe('review: violation lists stay exact and bounded for inputs within the l
   }
 
   it('folds the anyOf of every failing array item, not only when a single item fails', () => {
-    expect(validateToolInput('tagger', { tags: [1] }, nullableStrings)).toBe(
+    expect(errorText('tagger', { tags: [1] }, nullableStrings)).toBe(
       'Error: tool_name=<tagger> | invalid argument(s): tags[0]: must be string or null',
     )
-    expect(validateToolInput('tagger', { tags: [1, 'ok', true] }, nullableStrings)).toBe(
+    expect(errorText('tagger', { tags: [1, 'ok', true] }, nullableStrings)).toBe(
       'Error: tool_name=<tagger> | invalid argument(s): tags[0]: must be string or null; tags[2]: must be string or null',
     )
   })
@@ -385,18 +388,14 @@ describe('review: violation lists stay exact and bounded for inputs within the l
         value: { anyOf: [{ anyOf: [{ type: 'string' }, { type: 'number' }] }, { type: 'null' }] },
       },
     }
-    expect(validateToolInput('nested', { value: true }, nested)).toBe(
+    expect(errorText('nested', { value: true }, nested)).toBe(
       'Error: tool_name=<nested> | invalid argument(s): value: must be string or number or null',
     )
   })
 
   it('answers 20,000 failing anyOf items (a 60 kB input) in well under a second', () => {
     const started = performance.now()
-    const message = validateToolInput(
-      'tagger',
-      { tags: Array.from({ length: 20_000 }, () => 1) },
-      nullableStrings,
-    )
+    const message = errorText('tagger', { tags: Array.from({ length: 20_000 }, () => 1) }, nullableStrings)
     const elapsed = performance.now() - started
     expect(message).toBe(
       'Error: tool_name=<tagger> | invalid argument(s): tags[0]: must be string or null; tags[10000]: must be string or null; ' +
@@ -413,7 +412,7 @@ describe('review: violation lists stay exact and bounded for inputs within the l
       properties: { guest: { type: 'object', properties: {}, additionalProperties: false } },
     }
     // `guest["aaa…😀"]: is not allowed` cut at 12 code units would end in half of the emoji
-    const message = validateToolInput('book', { guest: { 'aaa😀': 1 } }, strict, {
+    const message = errorText('book', { guest: { 'aaa😀': 1 } }, strict, {
       maxViolationCharacters: 12,
     })
     expect(message).toBe('Error: tool_name=<book> | invalid argument(s): guest["aaa…')
@@ -423,7 +422,7 @@ describe('review: violation lists stay exact and bounded for inputs within the l
 
   it('counts every array item against maxInputCharacters before walking it (empty strings included)', () => {
     const started = performance.now()
-    expect(validateToolInput('free', { list: Array.from({ length: 2_000_000 }, () => '') }, undefined)).toBe(
+    expect(errorText('free', { list: Array.from({ length: 2_000_000 }, () => '') }, undefined)).toBe(
       'Error: tool_name=<free> | tool input is too large (limit 1000000 characters)',
     )
     expect(performance.now() - started).toBeLessThan(1_500)

@@ -1,73 +1,15 @@
+import { isPlainObject, unwrapInvalidJsonArguments } from '@vllm-tito/spec'
 import { type CompiledToolSchema, getCompiledToolSchema, type ToolInputSchema } from './compile-tool-schema'
-import { assertCount } from './format-allowed-tools'
 import { formatSchemaViolations } from './format-schema-violations'
-import { INVALID_JSON_ARGUMENTS_KEY } from './invalid-json-arguments-key'
+import {
+  type ResolvedToolInputCheckOptions,
+  resolveToolInputCheckOptions,
+  type ToolInputCheckOptions,
+} from './tool-input-check-options'
 import type { ToolInputProblem, ToolInputProblemKind } from './tool-input-problem'
-
-/** Options of {@link checkToolInput} and {@link validateToolInput}. Every limit bounds time and memory. */
-export interface ToolInputCheckOptions {
-  /**
-   * Validate the whole input against the JSON Schema with ajv (types, enums, nested objects, formats, ...).
-   * `false` keeps only the seed's checks (JSON, object, required, unknown). Default `true`.
-   */
-  fullSchemaValidation?: boolean
-  /**
-   * Longest accepted input, in characters: the length of a JSON string input, or for a parsed input one per
-   * value plus the length of every string and of every key (plus one). Default `1_000_000`.
-   */
-  maxInputCharacters?: number
-  /** Deepest accepted nesting of objects and arrays (the input object itself is level 1). Default `64`. */
-  maxDepth?: number
-  /** How many schema violations the `invalid argument(s)` error lists before `... (+N more)`. Default `10`. */
-  maxViolationsInError?: number
-  /** Longest text of one listed violation, in characters. Default `200`. */
-  maxViolationCharacters?: number
-}
-
-/** {@link ToolInputCheckOptions} with every default filled in and validated. */
-export type ResolvedToolInputCheckOptions = Readonly<Required<ToolInputCheckOptions>>
-
-/** The defaults of {@link ToolInputCheckOptions}. */
-export const DEFAULT_TOOL_INPUT_CHECK_OPTIONS: ResolvedToolInputCheckOptions = Object.freeze({
-  fullSchemaValidation: true,
-  maxInputCharacters: 1_000_000,
-  maxDepth: 64,
-  maxViolationsInError: 10,
-  maxViolationCharacters: 200,
-})
-
-/** Fills in defaults; throws a RangeError naming the option when a limit is not a positive integer. */
-export function resolveToolInputCheckOptions(
-  options: ToolInputCheckOptions | undefined,
-): ResolvedToolInputCheckOptions {
-  if (options === undefined) return DEFAULT_TOOL_INPUT_CHECK_OPTIONS
-  const resolved = { ...DEFAULT_TOOL_INPUT_CHECK_OPTIONS }
-  for (const [name, value] of Object.entries(options)) {
-    if (value !== undefined && Object.hasOwn(resolved, name)) Object.assign(resolved, { [name]: value })
-  }
-  for (const name of [
-    'maxInputCharacters',
-    'maxDepth',
-    'maxViolationsInError',
-    'maxViolationCharacters',
-  ] as const) {
-    assertCount(name, resolved[name])
-    if (resolved[name] === 0) throw new RangeError(`${name} must be a positive integer, got 0`)
-  }
-  return Object.freeze(resolved)
-}
 
 function problem(kind: ToolInputProblemKind, toolName: string, detail: string): ToolInputProblem {
   return { kind, message: `Error: tool_name=<${toolName}> | ${detail}` }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isInvalidJsonWrapper(value: Record<string, unknown>): boolean {
-  const keys = Object.keys(value)
-  return keys.length === 1 && keys[0] === INVALID_JSON_ARGUMENTS_KEY && typeof value[keys[0]] === 'string'
 }
 
 /**
@@ -135,7 +77,7 @@ function parseJsonText(
 
 /**
  * Checks a tool input against an already compiled schema (the cache-free core of {@link checkToolInput}) and
- * returns the input as an object when it is valid. The checks run in the seed's order: JSON, object, size and
+ * returns the input as an object when it is valid. The checks run in strands-vllm's order: JSON, object, size and
  * depth, missing required, unknown arguments, then the full schema.
  */
 export function inspectToolInput(
@@ -144,17 +86,16 @@ export function inspectToolInput(
   compiled: CompiledToolSchema | null,
   options: ResolvedToolInputCheckOptions,
 ): ToolInputInspection {
-  let value = input
   // the provider's wrapper carries the raw argument text: it is checked like a JSON string input, so text that
-  // does not parse gets the seed's "not valid JSON", and text the provider refused for its size or depth gets
-  // the matching limit error
-  if (isPlainObject(value) && isInvalidJsonWrapper(value)) value = value[INVALID_JSON_ARGUMENTS_KEY]
+  // does not parse gets "not valid JSON" (as in strands-vllm), and text the provider refused for its size or
+  // depth gets the matching limit error
+  let value = unwrapInvalidJsonArguments(input) ?? input
   if (typeof value === 'string') {
     const parsed = parseJsonText(toolName, value, options)
     if (!('value' in parsed)) return parsed
     value = parsed.value
   }
-  // the seed reads a missing (None) input as an empty object, so required arguments are reported by name
+  // strands-vllm reads a missing (None) input as an empty object, so required arguments are reported by name
   if (value === null || value === undefined) value = {}
   if (!isPlainObject(value)) return rejected('not-an-object', toolName, 'tool input must be an object')
 
@@ -187,7 +128,7 @@ export function inspectToolInput(
       (key) => !known.names.has(key) && !known.patterns.some((pattern) => pattern.test(key)),
     )
     if (unknown.length > 0) {
-      // sorted, as the seed's `sorted(map(str, unknown))`
+      // sorted, as strands-vllm's `sorted(map(str, unknown))`
       return rejected('unknown-arguments', toolName, `unknown argument(s): ${unknown.sort().join(', ')}`)
     }
   }
@@ -208,8 +149,13 @@ export function inspectToolInput(
  * `tool input is not valid JSON`. Without a schema only the JSON,
  * object and size checks run. The compiled validator is cached per schema object.
  *
+ * The problem's `message` is the error text to return to the model, as `strands-vllm` words it:
+ * `Error: tool_name=<calculator> | missing required argument(s): expression`, `... | unknown argument(s): x`,
+ * `... | tool input is not valid JSON`, `... | tool input must be an object`, and for other schema violations
+ * `Error: tool_name=<x> | invalid argument(s): unit: must be one of "c", "f"`.
+ *
  * @throws {InvalidToolSchemaError} when the schema does not compile (the tool author's mistake, not the model's)
- * @throws {RangeError} when an option is out of range
+ * @throws {InvalidOptionError} (from `@vllm-tito/spec`) for a bad or misspelt option
  */
 export function checkToolInput(
   toolName: string,
@@ -217,25 +163,10 @@ export function checkToolInput(
   schema: ToolInputSchema | undefined,
   options?: ToolInputCheckOptions,
 ): ToolInputProblem | null {
-  const resolved = resolveToolInputCheckOptions(options)
+  const resolved = resolveToolInputCheckOptions('checkToolInput', options)
   const compiled =
     schema === undefined
       ? null
       : getCompiledToolSchema(toolName, schema, { fullSchemaValidation: resolved.fullSchemaValidation })
   return inspectToolInput(toolName, input, compiled, resolved).problem
-}
-
-/**
- * The error text for an invalid tool input, or `null` when it is valid: the seed's texts
- * (`Error: tool_name=<calculator> | missing required argument(s): expression`, `... | unknown argument(s): x`,
- * `... | tool input is not valid JSON`, `... | tool input must be an object`) and, for other schema violations,
- * `Error: tool_name=<x> | invalid argument(s): unit: must be one of "c", "f"`. See {@link checkToolInput}.
- */
-export function validateToolInput(
-  toolName: string,
-  input: unknown,
-  schema: ToolInputSchema | undefined,
-  options?: ToolInputCheckOptions,
-): string | null {
-  return checkToolInput(toolName, input, schema, options)?.message ?? null
 }

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { validateToolInput } from './check-tool-input'
+import { checkToolInput } from './check-tool-input'
 import { compileToolSchema, getCompiledToolSchema } from './compile-tool-schema'
 import { createToolInputValidator } from './create-tool-input-validator'
 import { InvalidToolSchemaError } from './invalid-tool-schema-error'
+
+/** The error text `checkToolInput` gives the model, or `null` for a valid input. */
+function errorText(...call: Parameters<typeof checkToolInput>): string | null {
+  return checkToolInput(...call)?.message ?? null
+}
 
 function compileError(schema: object): InvalidToolSchemaError {
   try {
@@ -21,8 +26,8 @@ describe('JSON Schema drafts', () => {
       type: 'object',
       properties: { pair: { type: 'array', items: [{ type: 'string' }, { type: 'number' }] } },
     }
-    expect(validateToolInput('t', { pair: ['a', 1] }, schema)).toBeNull()
-    expect(validateToolInput('t', { pair: [1, 1] }, schema)).toBe(
+    expect(errorText('t', { pair: ['a', 1] }, schema)).toBeNull()
+    expect(errorText('t', { pair: [1, 1] }, schema)).toBe(
       'Error: tool_name=<t> | invalid argument(s): pair[0]: must be string',
     )
   })
@@ -32,7 +37,7 @@ describe('JSON Schema drafts', () => {
       type: 'object',
       properties: { pair: { type: 'array', items: [{ type: 'string' }, { type: 'number' }] } },
     }
-    expect(validateToolInput('t', { pair: ['a', 'b'] }, schema)).toBe(
+    expect(errorText('t', { pair: ['a', 'b'] }, schema)).toBe(
       'Error: tool_name=<t> | invalid argument(s): pair[1]: must be number',
     )
   })
@@ -44,7 +49,7 @@ describe('JSON Schema drafts', () => {
       properties: { card: { type: 'string' }, cvc: { type: 'string' } },
       dependentRequired: { card: ['cvc'] },
     }
-    expect(validateToolInput('pay', { card: '4242' }, draft2019)).toBe(
+    expect(errorText('pay', { card: '4242' }, draft2019)).toBe(
       'Error: tool_name=<pay> | invalid argument(s): (input): must have property cvc when property card is present',
     )
     const draft2020 = {
@@ -52,7 +57,7 @@ describe('JSON Schema drafts', () => {
       type: 'object',
       properties: { pair: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }] } },
     }
-    expect(validateToolInput('t', { pair: ['a', 1.5] }, draft2020)).toBe(
+    expect(errorText('t', { pair: ['a', 1.5] }, draft2020)).toBe(
       'Error: tool_name=<t> | invalid argument(s): pair[1]: must be integer',
     )
   })
@@ -73,10 +78,10 @@ describe('JSON Schema drafts', () => {
     const numbers = tree('https://example.org/tree', 'number')
     const strings = tree('https://example.org/tree', 'string')
     const input = { root: { value: 1, children: [{ value: 2, children: [{ value: 'x' }] }] } }
-    expect(validateToolInput('numbers', input, numbers)).toBe(
+    expect(errorText('numbers', input, numbers)).toBe(
       'Error: tool_name=<numbers> | invalid argument(s): root.children[0].children[0].value: must be number',
     )
-    expect(validateToolInput('strings', input, strings)).toBe(
+    expect(errorText('strings', input, strings)).toBe(
       'Error: tool_name=<strings> | invalid argument(s): root.children[0].value: must be string; root.value: must be string',
     )
   })
@@ -111,9 +116,9 @@ describe('schemas that do not compile', () => {
     expect(compileError([] as object).reason).toBe('the schema must be a JSON object')
   })
 
-  it('throws from validateToolInput and createToolInputValidator, the author’s mistake, not the model’s', () => {
+  it('throws from checkToolInput and createToolInputValidator, the author’s mistake, not the model’s', () => {
     const broken = { type: 'object', properties: { a: { minimum: 'zero' } } }
-    expect(() => validateToolInput('broken', { a: 1 }, broken)).toThrow(InvalidToolSchemaError)
+    expect(() => errorText('broken', { a: 1 }, broken)).toThrow(InvalidToolSchemaError)
     expect(() => createToolInputValidator('broken', broken)).toThrow(InvalidToolSchemaError)
   })
 

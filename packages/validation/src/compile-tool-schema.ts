@@ -1,3 +1,4 @@
+import { isPlainObject } from '@vllm-tito/spec'
 import type { Options as AjvOptions, ErrorObject, ValidateFunction } from 'ajv'
 import { Ajv } from 'ajv'
 import { Ajv2019 } from 'ajv/dist/2019.js'
@@ -11,7 +12,7 @@ import { InvalidToolSchemaError } from './invalid-tool-schema-error'
  */
 export type ToolInputSchema = object
 
-/** Which top-level keys the seed's "unknown argument(s)" check accepts. */
+/** Which top-level keys the "unknown argument(s)" check (as in `strands-vllm`) accepts. */
 export interface KnownArguments {
   /** Names declared under `properties`. */
   readonly names: ReadonlySet<string>
@@ -19,7 +20,7 @@ export interface KnownArguments {
   readonly patterns: readonly RegExp[]
 }
 
-/** A schema prepared for checking: the seed's top-level facts plus ajv's compiled validator. */
+/** A schema prepared for checking: the top-level facts `strands-vllm` checks, plus ajv's compiled validator. */
 export interface CompiledToolSchema {
   /** Names in the top-level `required`, in schema order. */
   readonly requiredArguments: readonly string[]
@@ -107,10 +108,6 @@ function compileFullSchema(toolName: string, schema: Readonly<Record<string, unk
   }
 }
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function requiredArgumentsOf(schema: Readonly<Record<string, unknown>>): string[] {
   const required = schema.required
   if (!Array.isArray(required)) return []
@@ -118,20 +115,20 @@ function requiredArgumentsOf(schema: Readonly<Record<string, unknown>>): string[
 }
 
 /**
- * The declared argument names, when the schema forbids others (`additionalProperties: false`, the only case the
- * seed flags unknown arguments); `null` when undeclared keys are allowed.
+ * The declared argument names, when the schema forbids others (`additionalProperties: false`, the only case
+ * `strands-vllm` flags unknown arguments); `null` when undeclared keys are allowed.
  */
 function knownArgumentsOf(
   toolName: string,
   schema: Readonly<Record<string, unknown>>,
 ): KnownArguments | null {
-  const properties = isRecord(schema.properties) ? schema.properties : {}
+  const properties = isPlainObject(schema.properties) ? schema.properties : {}
   const names = new Set(Object.keys(properties))
   const additional = schema.additionalProperties
-  // the seed flags unknown keys only when the schema forbids them outright; an open schema accepts them
+  // strands-vllm flags unknown keys only when the schema forbids them outright; an open schema accepts them
   if (additional !== false) return null
   const patterns: RegExp[] = []
-  if (isRecord(schema.patternProperties)) {
+  if (isPlainObject(schema.patternProperties)) {
     for (const source of Object.keys(schema.patternProperties)) {
       try {
         patterns.push(new RegExp(source, 'u'))
@@ -148,14 +145,14 @@ function knownArgumentsOf(
 /**
  * Compiles a tool's input schema, without caching. Throws {@link InvalidToolSchemaError} (naming the tool)
  * when the schema is not a valid JSON Schema of a supported draft. With `fullSchemaValidation: false` only the
- * seed's top-level facts (required and declared names) are read and ajv is not used.
+ * top-level facts `strands-vllm` checks (required and declared names) are read and ajv is not used.
  */
 export function compileToolSchema(
   toolName: string,
   schema: ToolInputSchema,
   options: { fullSchemaValidation?: boolean } = {},
 ): CompiledToolSchema {
-  if (!isRecord(schema)) {
+  if (!isPlainObject(schema)) {
     throw new InvalidToolSchemaError(toolName, 'the schema must be a JSON object')
   }
   const requiredArguments = requiredArgumentsOf(schema)
@@ -170,7 +167,7 @@ export function compileToolSchema(
 // why WeakMaps keyed by the schema object: a tool's spec object lives as long as the tool, so the compiled
 // validator is reused for every call and released with the tool
 const fullCache = new WeakMap<object, CompiledToolSchema>()
-const seedOnlyCache = new WeakMap<object, CompiledToolSchema>()
+const topLevelOnlyCache = new WeakMap<object, CompiledToolSchema>()
 
 /**
  * {@link compileToolSchema} with a cache keyed by the schema object: the first call compiles, later calls with
@@ -181,7 +178,7 @@ export function getCompiledToolSchema(
   schema: ToolInputSchema,
   options: { fullSchemaValidation?: boolean } = {},
 ): CompiledToolSchema {
-  const cache = options.fullSchemaValidation === false ? seedOnlyCache : fullCache
+  const cache = options.fullSchemaValidation === false ? topLevelOnlyCache : fullCache
   let compiled = cache.get(schema)
   if (compiled === undefined) {
     compiled = compileToolSchema(toolName, schema, options)

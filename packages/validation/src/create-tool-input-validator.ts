@@ -1,9 +1,6 @@
-import {
-  inspectToolInput,
-  resolveToolInputCheckOptions,
-  type ToolInputCheckOptions,
-} from './check-tool-input'
+import { inspectToolInput } from './check-tool-input'
 import { compileToolSchema, type ToolInputSchema } from './compile-tool-schema'
+import { resolveToolInputCheckOptions, type ToolInputCheckOptions } from './tool-input-check-options'
 import type { ToolInputProblem } from './tool-input-problem'
 
 /** Checks one input of the tool it was created for; `null` when the input is valid. */
@@ -14,14 +11,14 @@ export type ToolInputValidator = (input: unknown) => ToolInputProblem | null
  * the explicit form of what {@link checkToolInput} does with its cache. Compile errors surface here, once.
  *
  * @throws {InvalidToolSchemaError} when the schema does not compile
- * @throws {RangeError} when an option is out of range
+ * @throws {InvalidOptionError} (from `@vllm-tito/spec`) for a bad or misspelt option
  */
 export function createToolInputValidator(
   toolName: string,
   schema: ToolInputSchema | undefined,
   options?: ToolInputCheckOptions,
 ): ToolInputValidator {
-  const resolved = resolveToolInputCheckOptions(options)
+  const resolved = resolveToolInputCheckOptions('createToolInputValidator', options)
   const compiled =
     schema === undefined
       ? null

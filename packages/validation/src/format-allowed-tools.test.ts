@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@vllm-tito/spec'
 import { describe, expect, it } from 'vitest'
 import { formatAllowedTools, formatUnknownToolError } from './format-allowed-tools'
 
@@ -17,14 +18,17 @@ describe('formatAllowedTools', () => {
 
   it('rejects a limit that is not a non-negative integer', () => {
     expect(() => formatAllowedTools(['a'], 1.5)).toThrow(
-      new RangeError('maxAllowedToolsInError must be a non-negative integer, got 1.5'),
+      'formatAllowedTools: option `maxAllowedToolsInError` must be an integer >= 0, got 1.5',
     )
-    expect(() => formatAllowedTools(['a'], Number.NaN)).toThrow(RangeError)
+    expect(() => formatAllowedTools(['a'], Number.NaN)).toThrow(InvalidOptionError)
+    expect(() => formatUnknownToolError('x', [], { maxAllowedTools: 3 } as never)).toThrow(
+      'formatUnknownToolError: unknown option `maxAllowedTools`',
+    )
   })
 })
 
 describe('formatUnknownToolError', () => {
-  it('gives the seed text with and without the allowed tools', () => {
+  it('gives the strands-vllm text with and without the allowed tools', () => {
     expect(formatUnknownToolError('fake_tool', ['calculator', 'search'])).toBe(
       'Error: unknown tool: fake_tool | allowed_tools=[calculator, search]',
     )

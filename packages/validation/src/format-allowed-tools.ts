@@ -1,3 +1,5 @@
+import { OptionReader } from '@vllm-tito/spec'
+
 /** Options of {@link formatUnknownToolError}; the names and defaults of Python `VLLMToolValidationHooks`. */
 export interface UnknownToolErrorOptions {
   /** Append `| allowed_tools=[...]` to the error. Default `true`. */
@@ -18,7 +20,7 @@ export function formatAllowedTools(
   allowedToolNames: readonly string[],
   maxAllowedToolsInError: number = DEFAULT_MAX_ALLOWED_TOOLS_IN_ERROR,
 ): string {
-  assertCount('maxAllowedToolsInError', maxAllowedToolsInError)
+  new OptionReader('formatAllowedTools', { maxAllowedToolsInError }).integer('maxAllowedToolsInError')
   if (allowedToolNames.length <= maxAllowedToolsInError) return `[${allowedToolNames.join(', ')}]`
   const shown = allowedToolNames.slice(0, maxAllowedToolsInError)
   const hiddenCount = allowedToolNames.length - shown.length
@@ -35,14 +37,16 @@ export function formatUnknownToolError(
   allowedToolNames: readonly string[],
   options: UnknownToolErrorOptions = {},
 ): string {
+  const read = new OptionReader('formatUnknownToolError', options).rejectUnknown(
+    UNKNOWN_TOOL_ERROR_OPTION_NAMES,
+  )
   const message = `Error: unknown tool: ${toolName}`
-  if (options.includeAllowedToolsInErrors === false) return message
-  return `${message} | allowed_tools=${formatAllowedTools(allowedToolNames, options.maxAllowedToolsInError)}`
+  if (read.boolean('includeAllowedToolsInErrors') === false) return message
+  return `${message} | allowed_tools=${formatAllowedTools(allowedToolNames, read.integer('maxAllowedToolsInError'))}`
 }
 
-/** Throws a RangeError naming the option when `value` is not a non-negative integer. */
-export function assertCount(optionName: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`${optionName} must be a non-negative integer, got ${String(value)}`)
-  }
-}
+/** The names of {@link UnknownToolErrorOptions}. */
+export const UNKNOWN_TOOL_ERROR_OPTION_NAMES: readonly string[] = [
+  'includeAllowedToolsInErrors',
+  'maxAllowedToolsInError',
+]

@@ -5,21 +5,17 @@ import {
   createToolInputValidator,
   formatAllowedTools,
   formatUnknownToolError,
-  type INVALID_JSON_ARGUMENTS_KEY,
   type ToolInputProblem,
   type ToolInputProblemKind,
   type ToolInputSchema,
-  validateToolInput,
 } from './index'
 import type { ToolCallProblemCounts, VLLMToolValidationHooks } from './strands/index'
 
 test('the core API has the documented signatures', () => {
-  expectTypeOf(validateToolInput).returns.toEqualTypeOf<string | null>()
   expectTypeOf(checkToolInput).returns.toEqualTypeOf<ToolInputProblem | null>()
   expectTypeOf(createToolInputValidator).returns.toEqualTypeOf<(input: unknown) => ToolInputProblem | null>()
   expectTypeOf(formatAllowedTools).returns.toEqualTypeOf<string>()
   expectTypeOf(formatUnknownToolError).returns.toEqualTypeOf<string>()
-  expectTypeOf<typeof INVALID_JSON_ARGUMENTS_KEY>().toEqualTypeOf<'__vllm_invalid_json_arguments__'>()
   expectTypeOf<ToolInputProblem['kind']>().toEqualTypeOf<ToolInputProblemKind>()
 })
 

@@ -1,11 +1,4 @@
-export {
-  checkToolInput,
-  DEFAULT_TOOL_INPUT_CHECK_OPTIONS,
-  type ResolvedToolInputCheckOptions,
-  resolveToolInputCheckOptions,
-  type ToolInputCheckOptions,
-  validateToolInput,
-} from './check-tool-input'
+export { checkToolInput } from './check-tool-input'
 export type { ToolInputSchema } from './compile-tool-schema'
 export { createToolInputValidator, type ToolInputValidator } from './create-tool-input-validator'
 export {
@@ -14,8 +7,8 @@ export {
   formatUnknownToolError,
   type UnknownToolErrorOptions,
 } from './format-allowed-tools'
-export { INVALID_JSON_ARGUMENTS_KEY } from './invalid-json-arguments-key'
 export { InvalidToolSchemaError } from './invalid-tool-schema-error'
+export type { ToolInputCheckOptions } from './tool-input-check-options'
 export {
   TOOL_INPUT_PROBLEM_KINDS,
   type ToolInputProblem,

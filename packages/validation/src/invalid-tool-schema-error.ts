@@ -1,4 +1,4 @@
-import { VLLMTitoError } from '@vllm-tito/spec'
+import { hasErrorMarker, VLLMTitoError } from '@vllm-tito/spec'
 
 const invalidToolSchemaSymbol = Symbol.for('vllm-tito.error.invalid-tool-schema')
 
@@ -24,10 +24,6 @@ export class InvalidToolSchemaError extends VLLMTitoError {
 
   /** `true` for an {@link InvalidToolSchemaError} from any installed copy of this package. */
   static override isInstance(error: unknown): error is InvalidToolSchemaError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as Record<symbol, unknown>)[invalidToolSchemaSymbol] === true
-    )
+    return hasErrorMarker(error, invalidToolSchemaSymbol)
   }
 }

@@ -8,7 +8,7 @@ import {
   SimpleSpanProcessor,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import { VLLMTokenRecorder } from '@vllm-tito/recorder'
+import { TokenRecorder } from '@vllm-tito/recorder'
 import { createOtelSpanWriter } from '@vllm-tito/recorder/otel'
 import type { TokenRecord } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
@@ -77,7 +77,7 @@ function providerExportingTo(storeUrl: string, processor: 'batch' | 'simple') {
 async function exportOneRollout(processor: 'batch' | 'simple', storeUrl = receiver.origin) {
   const provider = providerExportingTo(storeUrl, processor)
   const tracer = provider.getTracer('ts-agent')
-  const recorder = new VLLMTokenRecorder({
+  const recorder = new TokenRecorder({
     spanWriter: createOtelSpanWriter({ tracer }),
     rolloutId: 'ro-0d41',
   })

@@ -7,11 +7,11 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
-import type { TokenRecord } from '@vllm-tito/spec'
+import { InvalidOptionError, type TokenRecord } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import type { RecorderError } from '../recorder-error'
-import { VLLMTokenRecorder } from '../vllm-token-recorder'
+import { TokenRecorder } from '../token-recorder'
 import { createOtelSpanWriter, DEFAULT_TOKEN_SPAN_NAME } from './otel-span-writer'
 import { tokenRecordAttributes } from './token-record-attributes'
 
@@ -67,7 +67,7 @@ function finishedSpans(name = DEFAULT_TOKEN_SPAN_NAME): ReadableSpan[] {
 
 describe('dedicated span per call (default)', () => {
   test('exactly one span per call, with every attribute exact', () => {
-    const recorder = new VLLMTokenRecorder({
+    const recorder = new TokenRecorder({
       spanWriter: createOtelSpanWriter({ tracer }),
       rolloutId: 'rollout-5',
     })
@@ -118,7 +118,7 @@ describe('dedicated span per call (default)', () => {
   })
 
   test('parented to the active context: the caller rollout span', async () => {
-    const recorder = new VLLMTokenRecorder({ spanWriter: createOtelSpanWriter({ tracer }) })
+    const recorder = new TokenRecorder({ spanWriter: createOtelSpanWriter({ tracer }) })
     const rollout = tracer.startSpan('rollout')
     await context.with(trace.setSpan(context.active(), rollout), async () => {
       await new Promise((resolve) => setTimeout(resolve, 1))
@@ -213,7 +213,7 @@ describe('dedicated span per call (default)', () => {
   test('without a tracer option it uses the global provider, and does nothing when none is registered', () => {
     const writer = createOtelSpanWriter()
     const errors: RecorderError[] = []
-    const recorder = new VLLMTokenRecorder({ spanWriter: writer, onError: (error) => errors.push(error) })
+    const recorder = new TokenRecorder({ spanWriter: writer, onError: (error) => errors.push(error) })
     recorder.record(qwenRecord())
     expect(exporter.getFinishedSpans()).toEqual([])
     expect(errors).toEqual([])
@@ -230,9 +230,9 @@ describe('dedicated span per call (default)', () => {
   })
 })
 
-describe("mode 'current' (the seed's behaviour)", () => {
+describe("mode 'current' (what strands-vllm does)", () => {
   test('annotates the active span and creates none', () => {
-    const recorder = new VLLMTokenRecorder({ spanWriter: createOtelSpanWriter({ mode: 'current' }) })
+    const recorder = new TokenRecorder({ spanWriter: createOtelSpanWriter({ mode: 'current' }) })
     tracer.startActiveSpan('rollout', (rollout) => {
       recorder.record(qwenRecord())
       rollout.end()
@@ -245,7 +245,7 @@ describe("mode 'current' (the seed's behaviour)", () => {
 
   test('writes nothing, and fails nothing, when no span is active', () => {
     const errors: RecorderError[] = []
-    const recorder = new VLLMTokenRecorder({
+    const recorder = new TokenRecorder({
       spanWriter: createOtelSpanWriter({ mode: 'current' }),
       onError: (error) => errors.push(error),
     })
@@ -296,11 +296,26 @@ describe('OTLP JSON serialisation', () => {
 
 describe('options', () => {
   test.each([
-    [{ mode: 'chat' }, "mode must be 'dedicated' or 'current', got chat"],
-    [{ spanName: '' }, 'spanName must be a non-empty string'],
-    [{ maxTokenIdsPerAttribute: -1 }, 'maxTokenIdsPerAttribute must be a non-negative integer, got -1'],
-    [{ maxTokenIdsPerAttribute: 2.5 }, 'maxTokenIdsPerAttribute must be a non-negative integer, got 2.5'],
-  ])('%j is refused', (options, message) => {
-    expect(() => createOtelSpanWriter(options as never)).toThrow(message)
+    [{ mode: 'chat' }, "option `mode` must be one of 'dedicated', 'current', got the string \"chat\""],
+    [{ spanName: '' }, 'option `spanName` must be a string, got the string ""'],
+    [{ maxTokenIdsPerAttribute: -1 }, 'option `maxTokenIdsPerAttribute` must be an integer >= 0, got -1'],
+    [{ maxTokenIdsPerAttribute: 2.5 }, 'option `maxTokenIdsPerAttribute` must be an integer >= 0, got 2.5'],
+    [
+      { spanname: 'x' },
+      'unknown option `spanname` (did you mean `spanName`?); known options: mode, spanName, tracer, maxTokenIdsPerAttribute',
+    ],
+    [{ tracer: {} }, 'option `tracer` must be an OpenTelemetry Tracer (with startSpan), got an object'],
+  ])('%j is refused with an InvalidOptionError naming the option', (options, message) => {
+    expect(() => createOtelSpanWriter(options as never)).toThrow(`createOtelSpanWriter: ${message}`)
+    expect(() => createOtelSpanWriter(options as never)).toThrow(InvalidOptionError)
+  })
+
+  test('tokenRecordAttributes checks its options too', () => {
+    expect(() => tokenRecordAttributes(makeRecord(), {}, { maxTokenIdsPerAttribute: -2 })).toThrow(
+      'tokenRecordAttributes: option `maxTokenIdsPerAttribute` must be an integer >= 0, got -2',
+    )
+    expect(() => tokenRecordAttributes(makeRecord(), {}, { maxTokenIds: 2 } as never)).toThrow(
+      InvalidOptionError,
+    )
   })
 })

@@ -1,6 +1,5 @@
 import { context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
-import type { TokenRecord } from '@vllm-tito/spec'
-import { RecorderError } from '../recorder-error'
+import { OptionReader, type TokenRecord } from '@vllm-tito/spec'
 import type { RecordedCall, TokenSpanWriter } from '../token-span-writer'
 import { type TokenRecordAttributesOptions, tokenRecordAttributes } from './token-record-attributes'
 
@@ -15,7 +14,7 @@ export interface OtelSpanWriterOptions extends TokenRecordAttributesOptions {
   /**
    * `dedicated` (default): start one span per call, named {@link spanName}, as a child of the active context
    * (e.g. the caller's rollout span) with the call's real start and end times from `record.timing`.
-   * `current`: put the attributes on the active span instead (the seed's behaviour). With Strands the active
+   * `current`: put the attributes on the active span instead (what `strands-vllm` does). With Strands the active
    * span is the caller's, never the SDK's `chat` span, so a later call overwrites an earlier call's ids there;
    * nothing is written when no span is active.
    */
@@ -28,39 +27,28 @@ export interface OtelSpanWriterOptions extends TokenRecordAttributesOptions {
 
 /**
  * Creates the OpenTelemetry {@link TokenSpanWriter}: for every recorded call, exactly one span carries the
- * attributes of {@link tokenRecordAttributes}. Pass it to `new VLLMTokenRecorder({ spanWriter })`. Without a
+ * attributes of {@link tokenRecordAttributes}. Pass it to `new TokenRecorder({ spanWriter })`. Without a
  * registered tracer provider the global API hands out non-recording spans and nothing is computed.
  *
- * @throws RecorderError (source `options`) for an unknown `mode`, an empty `spanName` or an invalid cap.
+ * @throws InvalidOptionError (from `@vllm-tito/spec`) for an unknown `mode`, an empty `spanName`, an invalid
+ *   cap or a misspelt option.
  */
 export function createOtelSpanWriter(options: OtelSpanWriterOptions = {}): TokenSpanWriter {
-  const mode = options.mode ?? 'dedicated'
-  if (mode !== 'dedicated' && mode !== 'current') {
-    throw new RecorderError(
-      `createOtelSpanWriter: mode must be 'dedicated' or 'current', got ${String(mode)}`,
-      {
-        source: 'options',
-      },
-    )
-  }
-  const spanName = options.spanName ?? DEFAULT_TOKEN_SPAN_NAME
-  if (typeof spanName !== 'string' || spanName === '') {
-    throw new RecorderError('createOtelSpanWriter: spanName must be a non-empty string', {
-      source: 'options',
-    })
-  }
-  const cap = options.maxTokenIdsPerAttribute
-  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 0)) {
-    throw new RecorderError(
-      `createOtelSpanWriter: maxTokenIdsPerAttribute must be a non-negative integer, got ${String(cap)}`,
-      { source: 'options' },
-    )
-  }
+  const read = new OptionReader('createOtelSpanWriter', options).rejectUnknown([
+    'mode',
+    'spanName',
+    'tracer',
+    'maxTokenIdsPerAttribute',
+  ])
+  const mode = read.oneOf('mode', ['dedicated', 'current']) ?? 'dedicated'
+  const spanName = read.string('spanName', { nonEmpty: true }) ?? DEFAULT_TOKEN_SPAN_NAME
+  const cap = read.integer('maxTokenIdsPerAttribute')
+  const customTracer = read.custom('tracer', 'an OpenTelemetry Tracer (with startSpan)', isTracer)
   const attributeOptions: TokenRecordAttributesOptions =
     cap === undefined ? {} : { maxTokenIdsPerAttribute: cap }
   if (mode === 'current')
     return { writeSpan: (record, call) => annotateActiveSpan(record, call, attributeOptions) }
-  const tracer = options.tracer ?? trace.getTracer(TRACER_NAME)
+  const tracer = customTracer ?? trace.getTracer(TRACER_NAME)
   return {
     writeSpan: (record, call) => writeDedicatedSpan(tracer, spanName, record, call, attributeOptions),
   }
@@ -97,4 +85,8 @@ function annotateActiveSpan(
   const span = trace.getActiveSpan()
   if (span === undefined || !span.isRecording()) return
   span.setAttributes(tokenRecordAttributes(record, call, attributeOptions))
+}
+
+function isTracer(value: unknown): value is Tracer {
+  return typeof value === 'object' && value !== null && typeof (value as Tracer).startSpan === 'function'
 }

@@ -1,16 +1,16 @@
 import type { Attributes } from '@opentelemetry/api'
-import type { TokenRecord } from '@vllm-tito/spec'
+import { OptionReader, type TokenRecord } from '@vllm-tito/spec'
 import type { RecordedCall } from '../token-span-writer'
 
 /** The attribute keys written on a model-call span, by family. */
 export const TOKEN_SPAN_ATTRIBUTES = {
-  /** Seed (`strands-vllm`): number of prompt token ids. */
+  /** `strands-vllm`: number of prompt token ids. */
   promptTokenCount: 'llm.token_count.prompt',
-  /** Seed: number of completion token ids. */
+  /** `strands-vllm`: number of completion token ids. */
   completionTokenCount: 'llm.token_count.completion',
-  /** Seed: prompt token ids, a flat integer array. */
+  /** `strands-vllm`: prompt token ids, a flat integer array. */
   hostedVllmPromptTokenIds: 'llm.hosted_vllm.prompt_token_ids',
-  /** Seed: completion token ids, a flat integer array. */
+  /** `strands-vllm`: completion token ids, a flat integer array. */
   hostedVllmResponseTokenIds: 'llm.hosted_vllm.response_token_ids',
   /** Agent Lightning `TracerTraceToTriplet`: prompt token ids, a flat integer array. */
   promptTokenIds: 'prompt_token_ids',
@@ -65,9 +65,11 @@ export interface TokenRecordAttributesOptions {
 }
 
 /**
- * The span attributes of one model call: the seed's keys, Agent Lightning's keys, GenAI semantic-convention
+ * The span attributes of one model call: `strands-vllm`'s keys, Agent Lightning's keys, GenAI semantic-convention
  * keys and the verification result (see {@link TOKEN_SPAN_ATTRIBUTES}). Keys whose value is unknown
  * (`null` in the record) are left out rather than written as a made-up value.
+ *
+ * @throws InvalidOptionError (from `@vllm-tito/spec`) for a bad or misspelt option.
  */
 export function tokenRecordAttributes(
   record: TokenRecord,
@@ -102,7 +104,10 @@ export function tokenRecordAttributes(
   const completionIds = record.tokenIds
   if (promptIds !== null) attributes[keys.promptTokenCount] = promptIds.length
   if (completionIds !== null) attributes[keys.completionTokenCount] = completionIds.length
-  const cap = options.maxTokenIdsPerAttribute ?? Number.POSITIVE_INFINITY
+  const cap =
+    new OptionReader('tokenRecordAttributes', options)
+      .rejectUnknown(['maxTokenIdsPerAttribute'])
+      .integer('maxTokenIdsPerAttribute') ?? Number.POSITIVE_INFINITY
   const oversized = [
     promptIds !== null && promptIds.length > cap ? `prompt ids (${promptIds.length})` : undefined,
     completionIds !== null && completionIds.length > cap

@@ -21,7 +21,8 @@ import {
   ToolResultEvent,
   ToolStreamUpdateEvent,
 } from '@strands-agents/sdk'
-import type { VLLMTokenRecorder } from '../vllm-token-recorder'
+import { InvalidOptionError, OptionReader } from '@vllm-tito/spec'
+import type { TokenRecorder } from '../token-recorder'
 
 /** The default plugin name. Strands rejects two plugins of the same name on one agent. */
 export const STRANDS_RECORDER_PLUGIN_NAME = 'vllm-tito:token-recorder'
@@ -59,26 +60,35 @@ export interface StrandsRecorderPluginOptions {
  * `HookOrder.SDK_FIRST`, so a failing hook of the user's cannot run first and abort the call unrecorded. When
  * the recorder has an `inner` callback, every agent stream event is forwarded to it as well.
  */
-export function attachRecorderToAgent(
-  recorder: VLLMTokenRecorder<AgentStreamEvent>,
-  agent: LocalAgent,
-): void {
+export function attachRecorderToAgent(recorder: TokenRecorder<AgentStreamEvent>, agent: LocalAgent): void {
   const handle = (event: AgentStreamEvent) => recorder.handle(event)
   const eventClasses = recorder.inner === undefined ? [ModelStreamUpdateEvent] : AGENT_STREAM_EVENT_CLASSES
   for (const eventClass of eventClasses) agent.addHook(eventClass, handle, { order: HookOrder.SDK_FIRST })
 }
 
 /**
- * Wraps a core recorder (from `@vllm-tito/recorder`) as a Strands {@link Plugin}:
- * `new Agent({ plugins: [createStrandsRecorderPlugin(recorder)] })`. The `VLLMTokenRecorder` of
+ * Wraps a core `TokenRecorder` (from `@vllm-tito/recorder`) as a Strands {@link Plugin}:
+ * `new Agent({ plugins: [createStrandsRecorderPlugin(recorder)] })`. The recorder must have been created with
+ * `extractMessageStop: extractStrandsMessageStop`, or it would record nothing. The `VLLMTokenRecorder` of
  * `@vllm-tito/recorder/strands` is itself a plugin and needs no wrapping.
+ *
+ * @throws InvalidOptionError when the recorder has no event extractor, or for a bad option.
  */
 export function createStrandsRecorderPlugin(
-  recorder: VLLMTokenRecorder<AgentStreamEvent>,
+  recorder: TokenRecorder<AgentStreamEvent>,
   options: StrandsRecorderPluginOptions = {},
 ): Plugin {
+  const where = 'createStrandsRecorderPlugin'
+  const name = new OptionReader(where, options).rejectUnknown(['name']).string('name', { nonEmpty: true })
+  if (recorder.extractMessageStop === undefined) {
+    throw new InvalidOptionError(
+      where,
+      'recorder',
+      'the recorder has no `extractMessageStop`, so it would record nothing from Strands events: create it with `extractMessageStop: extractStrandsMessageStop`, or use `VLLMTokenRecorder` from @vllm-tito/recorder/strands',
+    )
+  }
   return {
-    name: options.name ?? STRANDS_RECORDER_PLUGIN_NAME,
+    name: name ?? STRANDS_RECORDER_PLUGIN_NAME,
     initAgent: (agent) => attachRecorderToAgent(recorder, agent),
   }
 }

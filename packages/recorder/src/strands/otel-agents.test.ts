@@ -118,7 +118,7 @@ describe('Strands agents with the default span writer and a NodeTracerProvider',
     }
   })
 
-  test("mode 'current' annotates the rollout span; the last call's ids win there (the seed's limitation)", async () => {
+  test("mode 'current' annotates the rollout span; the last call's ids win there (strands-vllm's limitation)", async () => {
     const recorder = new VLLMTokenRecorder({ otel: { mode: 'current' } })
     const script = twoTurnScript(9)
     const agent = makeAgent(new ScriptedModel(script), [recorder])

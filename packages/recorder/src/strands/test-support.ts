@@ -103,7 +103,10 @@ export const addTool = new FunctionTool({
   },
 })
 
-/** A real Strands `Agent` with the RL rollout settings of strands-sdk-notes.md §8. */
+/**
+ * A real Strands `Agent` with RL rollout settings: no printer, a `NullConversationManager` (the history is
+ * never trimmed), no retry strategy (a retried call would be a second sample of the same turn).
+ */
 export function makeAgent(model: Model<BaseModelConfig>, plugins: Plugin[] = [], id?: string): Agent {
   return new Agent({
     model,

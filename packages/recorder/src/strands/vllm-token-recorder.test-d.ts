@@ -2,7 +2,7 @@ import type { AgentConfig, AgentStreamEvent, Plugin } from '@strands-agents/sdk'
 import type { TokenRecord, TokenRecordObserver } from '@vllm-tito/spec'
 import { expectTypeOf, test } from 'vitest'
 import { composeCallbacks } from '../compose-callbacks'
-import { VLLMTokenRecorder as CoreTokenRecorder } from '../vllm-token-recorder'
+import { TokenRecorder as CoreTokenRecorder } from '../token-recorder'
 import { createStrandsRecorderPlugin } from './create-strands-recorder-plugin'
 import { VLLMTokenRecorder } from './vllm-token-recorder'
 
@@ -14,7 +14,7 @@ test('the Strands recorder is a Plugin, so plugins: [recorder] type-checks', () 
   expectTypeOf(recorder).toExtend<TokenRecordObserver>()
 })
 
-test('seed-parity members have the documented types', () => {
+test('the members strands-vllm also has keep their documented types', () => {
   const recorder = new VLLMTokenRecorder()
   expectTypeOf(recorder.promptTokenIds).toEqualTypeOf<number[] | null>()
   expectTypeOf(recorder.tokenIds).toEqualTypeOf<number[] | null>()

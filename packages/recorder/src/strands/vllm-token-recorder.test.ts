@@ -7,6 +7,7 @@ import {
   ModelError,
   ModelStreamUpdateEvent,
 } from '@strands-agents/sdk'
+import { InvalidOptionError } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
 import { afterAll, describe, expect, test } from 'vitest'
 import { composeCallbacks } from '../compose-callbacks'
@@ -14,8 +15,9 @@ import { JsonlFileSink } from '../jsonl-file-sink'
 import { MemorySink } from '../memory-sink'
 import { readJsonlRecords } from '../read-jsonl-records'
 import type { RecorderError } from '../recorder-error'
-import { VLLMTokenRecorder as CoreTokenRecorder } from '../vllm-token-recorder'
+import { TokenRecorder as CoreTokenRecorder } from '../token-recorder'
 import { createStrandsRecorderPlugin, STRANDS_RECORDER_PLUGIN_NAME } from './create-strands-recorder-plugin'
+import { extractStrandsMessageStop } from './extract-strands-message-stop'
 import { makeAgent, rolloutRecord, ScriptedModel, twoTurnScript } from './test-support'
 import { VLLMTokenRecorder } from './vllm-token-recorder'
 
@@ -88,8 +90,10 @@ describe('as a Strands plugin: new Agent({ plugins: [recorder] })', () => {
     expect(recorder.history.map((record) => record.responseId)).toEqual(['chatcmpl-r2-t0', 'chatcmpl-r2-t1'])
   })
 
-  test('a core recorder becomes a plugin with createStrandsRecorderPlugin', async () => {
-    const recorder = new CoreTokenRecorder()
+  test('a core recorder with the Strands extractor becomes a plugin with createStrandsRecorderPlugin', async () => {
+    const recorder = new CoreTokenRecorder<AgentStreamEvent>({
+      extractMessageStop: extractStrandsMessageStop,
+    })
     const plugin = createStrandsRecorderPlugin(recorder, { name: 'my-recorder' })
     expect(plugin.name).toBe('my-recorder')
     const agent = makeAgent(new ScriptedModel(twoTurnScript(4)), [plugin])
@@ -98,7 +102,14 @@ describe('as a Strands plugin: new Agent({ plugins: [recorder] })', () => {
     expect(createStrandsRecorderPlugin(recorder).name).toBe(STRANDS_RECORDER_PLUGIN_NAME)
   })
 
-  test('spans default to the OpenTelemetry writer (seed add_to_span=True); addToSpan: false turns them off', () => {
+  test('a core recorder without an extractor is refused: as a plugin it would record nothing', () => {
+    expect(() => createStrandsRecorderPlugin(new CoreTokenRecorder())).toThrow(
+      'createStrandsRecorderPlugin: the recorder has no `extractMessageStop`, so it would record nothing from Strands events: create it with `extractMessageStop: extractStrandsMessageStop`, or use `VLLMTokenRecorder` from @vllm-tito/recorder/strands',
+    )
+    expect(() => createStrandsRecorderPlugin(new CoreTokenRecorder())).toThrow(InvalidOptionError)
+  })
+
+  test('spans default to the OpenTelemetry writer (strands-vllm add_to_span=True); addToSpan: false turns them off', () => {
     expect(new VLLMTokenRecorder().spanWriter).toBeDefined()
     expect(new VLLMTokenRecorder({ addToSpan: false }).spanWriter).toBeUndefined()
     const own = { writeSpan() {} }
@@ -118,6 +129,7 @@ describe('as a callback over agent.stream() events', () => {
   test('recorder.handle(event) in the consumer loop records every call and chains inner', async () => {
     const innerTypes: string[] = []
     const recorder = new CoreTokenRecorder<AgentStreamEvent>({
+      extractMessageStop: extractStrandsMessageStop,
       inner: (event) => void innerTypes.push(event.type),
     })
     const agent = makeAgent(new ScriptedModel(twoTurnScript(6)))
@@ -132,7 +144,9 @@ describe('as a callback over agent.stream() events', () => {
   })
 
   test('composed after a printer that throws, the record is kept and the error reaches the loop', async () => {
-    const recorder = new CoreTokenRecorder()
+    const recorder = new CoreTokenRecorder<AgentStreamEvent>({
+      extractMessageStop: extractStrandsMessageStop,
+    })
     const printed: string[] = []
     const printer = (event: AgentStreamEvent) => {
       printed.push(event.type)

@@ -12,7 +12,7 @@ import {
   type TokenRecord,
   type TokenStreamingClient,
 } from '@vllm-tito/spec'
-import { buildTrajectory } from '@vllm-tito/trajectory'
+import { buildTrajectory, QWEN3_SPECIAL_TOKEN_IDS } from '@vllm-tito/trajectory'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { VLLMModel } from '../vllm-model'
@@ -119,7 +119,10 @@ describe.each(['current', 'strict-0.20'] as const)('the thinking tool loop again
       reasoning: '\nFirst 17 * 23.\n',
       reasoning_content: '\nFirst 17 * 23.\n',
     })
-    const trajectory = buildTrajectory(records, { tokenizer: mock.tokenizer })
+    const trajectory = buildTrajectory(records, {
+      tokenizer: mock.tokenizer,
+      specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS,
+    })
     expect(trajectory.breaks).toEqual([])
     expect(trajectory.sequences.map((sequence) => sequence.tokenIds)).toEqual([
       [...records[2]!.promptTokenIds!, ...records[2]!.tokenIds!],
@@ -132,7 +135,10 @@ describe('a client that replays reasoning as reasoning_content only', () => {
     const { records, bodies, mock } = await runToolLoop('current', { oldStyleClient: true })
     expect(bodies[1]!.messages[1]).not.toHaveProperty('reasoning')
     expect(records).toHaveLength(3)
-    const trajectory = buildTrajectory(records, { tokenizer: mock.tokenizer })
+    const trajectory = buildTrajectory(records, {
+      tokenizer: mock.tokenizer,
+      specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS,
+    })
     expect(trajectory.breaks).toEqual([])
     expect(trajectory.sequences).toHaveLength(1)
   })
@@ -149,7 +155,10 @@ describe('a client that replays reasoning as reasoning_content only', () => {
       const turnStart = previous.promptTokenIds!.length
       expect([previous.tokenIds![0], prompt[turnStart]]).toEqual([THINK, TOOL_CALL])
     }
-    const trajectory = buildTrajectory(records, { tokenizer: mock.tokenizer })
+    const trajectory = buildTrajectory(records, {
+      tokenizer: mock.tokenizer,
+      specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS,
+    })
     expect(trajectory.breaks.map((prefixBreak) => [prefixBreak.turnIndex, prefixBreak.kind])).toEqual([
       [1, 'template'],
       [2, 'template'],

@@ -116,7 +116,10 @@ const calculator = tool({
 const toolCallReply = (expression: string) =>
   `<tool_call>\n{"name": "calculator", "arguments": {"expression": "${expression}"}}\n</tool_call>`
 
-/** An agent set up for RL rollouts (strands-sdk-notes.md §8). */
+/**
+ * An agent set up for RL rollouts: no printer, no conversation manager trimming the history, no SDK retries
+ * (a retried call would be a second sample of the same turn), one agent per rollout.
+ */
 function rolloutAgent(model: VLLMModel, recorder?: VLLMTokenRecorder, id?: string): Agent {
   return new Agent({
     model,

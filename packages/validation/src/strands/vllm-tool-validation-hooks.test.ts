@@ -7,9 +7,9 @@ import {
   NullConversationManager,
   tool,
 } from '@strands-agents/sdk'
+import { INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError } from '@vllm-tito/spec'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { INVALID_JSON_ARGUMENTS_KEY } from '../invalid-json-arguments-key'
 import { InvalidToolSchemaError } from '../invalid-tool-schema-error'
 import { VLLMToolValidationHooks } from './vllm-tool-validation-hooks'
 
@@ -167,7 +167,7 @@ describe('VLLMToolValidationHooks on a real Strands agent', () => {
     expect(model.lastToolResults()).toEqual(['error: Error: unknown tool: fake_tool'])
   })
 
-  it('gives the seed texts for missing and unknown arguments of a JSON-schema tool', async () => {
+  it('gives the strands-vllm texts for missing and unknown arguments of a JSON-schema tool', async () => {
     const model = await runAgent(
       [
         [
@@ -203,7 +203,7 @@ describe('VLLMToolValidationHooks on a real Strands agent', () => {
     expect(ran).toEqual(['search {"query":"tito","limit":3}'])
   })
 
-  it('treats the provider wrapper of malformed JSON, a JSON string and non-objects as the seed does', async () => {
+  it('treats the provider wrapper of malformed JSON, a JSON string and non-objects as strands-vllm does', async () => {
     const wrapper = JSON.stringify({ [INVALID_JSON_ARGUMENTS_KEY]: '{"city": "Par' })
     const model = await runAgent(
       [
@@ -224,7 +224,7 @@ describe('VLLMToolValidationHooks on a real Strands agent', () => {
       'error: Error: tool_name=<weather> | tool input is not valid JSON',
       'error: Error: tool_name=<weather> | tool input must be an object',
       'error: Error: tool_name=<weather> | tool input must be an object',
-      // the seed reads a null input as {}
+      // strands-vllm reads a null input as {}
       'error: Error: tool_name=<weather> | missing required argument(s): city',
       'success: sunny',
     ])
@@ -373,7 +373,7 @@ describe('VLLMToolValidationHooks on a real Strands agent', () => {
     )
   })
 
-  it('keeps the seed checks for a tool added after set-up whose schema does not compile', async () => {
+  it('keeps the strands-vllm checks for a tool added after set-up whose schema does not compile', async () => {
     const hooks = new VLLMToolValidationHooks()
     const model = new ScriptedModel([
       [],
@@ -408,12 +408,16 @@ describe('VLLMToolValidationHooks on a real Strands agent', () => {
     expect(hooks.schemaProblems.get('late')?.toolName).toBe('late')
   })
 
-  it('rejects out-of-range options with a RangeError naming the option', () => {
+  it('rejects out-of-range and misspelt options with an InvalidOptionError naming the option', () => {
     expect(() => new VLLMToolValidationHooks({ maxAllowedToolsInError: -1 })).toThrow(
-      new RangeError('maxAllowedToolsInError must be a non-negative integer, got -1'),
+      'new VLLMToolValidationHooks: option `maxAllowedToolsInError` must be an integer >= 0, got -1',
     )
     expect(() => new VLLMToolValidationHooks({ maxDepth: 0 })).toThrow(
-      new RangeError('maxDepth must be a positive integer, got 0'),
+      'new VLLMToolValidationHooks: option `maxDepth` must be an integer >= 1, got 0',
     )
+    expect(() => new VLLMToolValidationHooks({ validateInputShapes: false } as never)).toThrow(
+      'new VLLMToolValidationHooks: unknown option `validateInputShapes` (did you mean `validateInputShape`?); known options: includeAllowedToolsInErrors, maxAllowedToolsInError, validateInputShape, fullSchemaValidation, maxInputCharacters, maxDepth, maxViolationsInError, maxViolationCharacters',
+    )
+    expect(() => new VLLMToolValidationHooks({ maxDepth: 0 })).toThrow(InvalidOptionError)
   })
 })

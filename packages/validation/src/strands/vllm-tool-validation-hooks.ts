@@ -6,20 +6,21 @@ import {
   type Plugin,
   type Tool,
 } from '@strands-agents/sdk'
-import {
-  inspectToolInput,
-  type ResolvedToolInputCheckOptions,
-  resolveToolInputCheckOptions,
-  type ToolInputCheckOptions,
-  type ToolInputInspection,
-} from '../check-tool-input'
+import { OptionReader } from '@vllm-tito/spec'
+import { inspectToolInput, type ToolInputInspection } from '../check-tool-input'
 import { type CompiledToolSchema, getCompiledToolSchema } from '../compile-tool-schema'
 import {
-  assertCount,
   DEFAULT_MAX_ALLOWED_TOOLS_IN_ERROR,
   formatUnknownToolError,
+  UNKNOWN_TOOL_ERROR_OPTION_NAMES,
 } from '../format-allowed-tools'
 import { InvalidToolSchemaError } from '../invalid-tool-schema-error'
+import {
+  type ResolvedToolInputCheckOptions,
+  readToolInputCheckOptions,
+  TOOL_INPUT_CHECK_OPTION_NAMES,
+  type ToolInputCheckOptions,
+} from '../tool-input-check-options'
 import { TOOL_INPUT_PROBLEM_KINDS, type ToolInputProblemKind } from '../tool-input-problem'
 
 /**
@@ -72,7 +73,7 @@ function schemaOf(tool: Tool): object | undefined {
 /**
  * The Strands plugin of Python `strands-vllm`'s `VLLMToolValidationHooks`: before every tool call it answers
  * calls to unknown tools with `Error: unknown tool: <name> | allowed_tools=[...]` and calls with bad input
- * with the seed's texts (plus full JSON-Schema checks with ajv), by setting `BeforeToolCallEvent.cancel`, so
+ * with `strands-vllm`'s texts (plus full JSON-Schema checks with ajv), by setting `BeforeToolCallEvent.cancel`, so
  * the model sees exactly that text as an error tool result and the tool never runs.
  *
  * Every registered tool's schema is compiled when the plugin is initialised (the agent's first invoke); a
@@ -94,19 +95,18 @@ export class VLLMToolValidationHooks implements Plugin {
   readonly #counts = new Map<string, MutableCounts>()
   readonly #schemaProblems = new Map<string, InvalidToolSchemaError>()
 
-  /** @throws {RangeError} when a count or limit option is out of range */
+  /** @throws {InvalidOptionError} (from `@vllm-tito/spec`) for an out-of-range or misspelt option */
   constructor(options: VLLMToolValidationHooksOptions = {}) {
-    const {
-      includeAllowedToolsInErrors = true,
-      maxAllowedToolsInError = DEFAULT_MAX_ALLOWED_TOOLS_IN_ERROR,
-      validateInputShape = true,
-      ...checkOptions
-    } = options
-    assertCount('maxAllowedToolsInError', maxAllowedToolsInError)
-    this.#includeAllowedToolsInErrors = includeAllowedToolsInErrors
-    this.#maxAllowedToolsInError = maxAllowedToolsInError
-    this.#validateInputShape = validateInputShape
-    this.#checkOptions = resolveToolInputCheckOptions(checkOptions)
+    const read = new OptionReader('new VLLMToolValidationHooks', options).rejectUnknown([
+      ...UNKNOWN_TOOL_ERROR_OPTION_NAMES,
+      'validateInputShape',
+      ...TOOL_INPUT_CHECK_OPTION_NAMES,
+    ])
+    this.#includeAllowedToolsInErrors = read.boolean('includeAllowedToolsInErrors') ?? true
+    this.#maxAllowedToolsInError =
+      read.integer('maxAllowedToolsInError') ?? DEFAULT_MAX_ALLOWED_TOOLS_IN_ERROR
+    this.#validateInputShape = read.boolean('validateInputShape') ?? true
+    this.#checkOptions = readToolInputCheckOptions(read)
   }
 
   /**
@@ -144,7 +144,7 @@ export class VLLMToolValidationHooks implements Plugin {
 
   /**
    * Tools registered after initialisation whose schema did not compile, by name. Their calls are checked with
-   * the seed's checks only (JSON, object, required, unknown), since throwing inside the agent loop would end
+   * `strands-vllm`'s checks only (JSON, object, required, unknown), since throwing inside the agent loop would end
    * the rollout for a mistake the model did not make.
    */
   get schemaProblems(): ReadonlyMap<string, InvalidToolSchemaError> {
@@ -206,7 +206,7 @@ export class VLLMToolValidationHooks implements Plugin {
     )
   }
 
-  /** The cached compiled schema; for a late tool whose schema fails, the seed-only form (or none). */
+  /** The cached compiled schema; for a late tool whose schema fails, the top-level-only form (or none). */
   #compiled(toolName: string, schema: object): CompiledToolSchema | null {
     try {
       return getCompiledToolSchema(toolName, schema, this.#compileOptions())

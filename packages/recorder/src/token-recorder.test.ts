@@ -1,4 +1,5 @@
 import {
+  InvalidOptionError,
   type RecordContext,
   type TaggedTokenRecord,
   type TokenRecord,
@@ -7,18 +8,18 @@ import {
 } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
 import { afterEach, describe, expect, test, vi } from 'vitest'
+import { callEnd, extractTestStop } from './__fixtures__/test-events'
 import { MemorySink } from './memory-sink'
 import { RecorderError } from './recorder-error'
+import { TokenRecorder } from './token-recorder'
+import type { TokenRecorderOptions } from './token-recorder-options'
 import type { RecordedCall, TokenSpanWriter } from './token-span-writer'
-import { VLLMTokenRecorder } from './vllm-token-recorder'
 
-/** A Strands-shaped agent stream event (what hooks and `agent.stream()` deliver) carrying `record`. */
-function stopEvent(fields: unknown, agentId = 'agent-7') {
-  return {
-    type: 'modelStreamUpdateEvent',
-    agent: { id: agentId },
-    event: { type: 'modelMessageStopEvent', stopReason: 'endTurn', additionalModelResponseFields: fields },
-  }
+const stopEvent = callEnd
+
+/** A core recorder with the tests' event extractor (see `__fixtures__/test-events.ts`). */
+function eventRecorder<TEvent = unknown>(options: TokenRecorderOptions<TEvent> = {}): TokenRecorder<TEvent> {
+  return new TokenRecorder<TEvent>({ extractMessageStop: extractTestStop, ...options })
 }
 
 function callRecord(index: number): TokenRecord {
@@ -40,8 +41,8 @@ afterEach(() => {
 })
 
 describe('fed directly with client records', () => {
-  test('keeps the last ids and the whole history in order (seed parity)', () => {
-    const recorder = new VLLMTokenRecorder()
+  test('keeps the last ids and the whole history in order (as strands-vllm does)', () => {
+    const recorder = eventRecorder()
     expect(recorder.promptTokenIds).toBeNull()
     expect(recorder.tokenIds).toBeNull()
     expect(recorder.history).toEqual([])
@@ -59,7 +60,7 @@ describe('fed directly with client records', () => {
   })
 
   test('a call without ids never leaves the previous call ids as the last ones', () => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = eventRecorder()
     recorder.record(callRecord(1))
     recorder.record(makeRecord({ promptTokenIds: null, tokenIds: null }))
     expect(recorder.promptTokenIds).toBeNull()
@@ -68,7 +69,7 @@ describe('fed directly with client records', () => {
   })
 
   test('the same record object is recorded once', () => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = eventRecorder()
     const record = callRecord(1)
     expect(recorder.record(record)).toBe(true)
     expect(recorder.record(record)).toBe(false)
@@ -76,7 +77,7 @@ describe('fed directly with client records', () => {
   })
 
   test('reset forgets history, last ids and errors; the old history array is kept by its holders', () => {
-    const recorder = new VLLMTokenRecorder({
+    const recorder = eventRecorder({
       spanWriter: { writeSpan: () => failWith('span down') },
       onError() {},
     })
@@ -96,7 +97,7 @@ describe('fed directly with client records', () => {
 
   test('works as a TokenRecordObserver (onRecord), passing the context on', () => {
     const seen: RecordContext[] = []
-    const recorder = new VLLMTokenRecorder({
+    const recorder = eventRecorder({
       rolloutId: 'r-1',
       observers: [{ onRecord: (_record, context) => void seen.push(context) }],
     })
@@ -107,15 +108,16 @@ describe('fed directly with client records', () => {
   })
 
   test.each([
-    [{ tokenIds: [5, 2.5] }, 'tokenIds[1] is 2.5, not a non-negative integer token id'],
-    [{ promptTokenIds: [-1] }, 'promptTokenIds[0] is -1, not a non-negative integer token id'],
+    [{ tokenIds: [5, 2.5] }, 'tokenIds[1] is 2.5, not a token id (an integer from 0 to 4294967295)'],
+    [{ promptTokenIds: [-1] }, 'promptTokenIds[0] is -1, not a token id (an integer from 0 to 4294967295)'],
     [
       { promptTokenIds: ['7'] as unknown as number[] },
-      'promptTokenIds[0] is "7", not a non-negative integer',
+      'promptTokenIds[0] is the string "7", not a token id (an integer from 0 to 4294967295)',
     ],
+    [{ tokenIds: [2 ** 32] }, 'tokenIds[0] is 4294967296, not a token id (an integer from 0 to 4294967295)'],
     [{ logprobs: [-0.5] }, 'logprobs has 1 entries but tokenIds has 2 (they must align 1:1)'],
   ])('rejects a malformed record %j with a message naming the field', (overrides, message) => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = eventRecorder()
     const record = makeRecord(overrides as Partial<TokenRecord>)
     expect(() => recorder.record(record)).toThrow(message)
     try {
@@ -128,7 +130,7 @@ describe('fed directly with client records', () => {
   })
 
   test('rejects something that is not a record at all', () => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = eventRecorder()
     expect(() => recorder.record({ tokenIds: [1] } as unknown as TokenRecord)).toThrow(
       'invalid token record: it is not a TokenRecord of schema version 1',
     )
@@ -138,16 +140,24 @@ describe('fed directly with client records', () => {
 describe('options', () => {
   test.each([
     [{ sink: new MemorySink() }, 'a `sink` needs a `rolloutId`'],
-    [{ rolloutId: '' }, '`rolloutId` must be a non-empty string'],
-    [{ inner: 'print' }, '`inner` must be a function'],
-    [{ spanWriter: {} }, '`spanWriter` must have a writeSpan(record, call) method'],
-  ])('%j is refused with a clear message', (options, message) => {
-    expect(() => new VLLMTokenRecorder(options as never)).toThrow(message)
+    [{ rolloutId: '' }, 'new TokenRecorder: option `rolloutId` must be a string, got the string ""'],
+    [{ inner: 'print' }, 'new TokenRecorder: option `inner` must be a function, got the string "print"'],
+    [
+      { spanWriter: {} },
+      'new TokenRecorder: option `spanWriter` must be a TokenSpanWriter (an object with writeSpan(record, call)), got an object',
+    ],
+    [
+      { rolloutID: 'r' },
+      'new TokenRecorder: unknown option `rolloutID` (did you mean `rolloutId`?); known options: extractMessageStop, inner, addToSpan, spanWriter, sink, rolloutId, observers, onError',
+    ],
+  ])('%j is refused with an InvalidOptionError naming the option', (options, message) => {
+    expect(() => new TokenRecorder(options as never)).toThrow(message)
+    expect(() => new TokenRecorder(options as never)).toThrow(InvalidOptionError)
   })
 
   test('addToSpan defaults to true and writes through the span writer with the call context', () => {
     const writer = spyWriter()
-    const recorder = new VLLMTokenRecorder({ spanWriter: writer, rolloutId: 'rollout-9' })
+    const recorder = eventRecorder({ spanWriter: writer, rolloutId: 'rollout-9' })
     expect(recorder.addToSpan).toBe(true)
     const record = callRecord(1)
     recorder.handle(stopEvent(toResponseFields(record), 'agent-3'))
@@ -156,7 +166,7 @@ describe('options', () => {
 
   test('addToSpan: false writes no span even with a span writer', () => {
     const writer = spyWriter()
-    const recorder = new VLLMTokenRecorder({ spanWriter: writer, addToSpan: false })
+    const recorder = eventRecorder({ spanWriter: writer, addToSpan: false })
     recorder.record(callRecord(1))
     expect(writer.calls).toEqual([])
     expect(recorder.history).toHaveLength(1)
@@ -165,7 +175,7 @@ describe('options', () => {
 
 describe('as a callback over agent stream events', () => {
   test('records the message-stop record and ignores every other event', () => {
-    const recorder = new VLLMTokenRecorder()
+    const recorder = eventRecorder()
     const record = callRecord(4)
     recorder.handle({ type: 'beforeModelCallEvent' })
     recorder.handle({ type: 'modelStreamUpdateEvent', event: { type: 'modelContentBlockStopEvent' } })
@@ -175,22 +185,36 @@ describe('as a callback over agent stream events', () => {
     expect(recorder.history).toEqual([record])
   })
 
-  test('also takes a bare model message-stop event and a record given as the fields themselves', () => {
-    const recorder = new VLLMTokenRecorder()
+  test('also takes a record given as the fields themselves', () => {
+    const recorder = eventRecorder()
     const first = callRecord(1)
     const second = callRecord(2)
-    recorder.handle({
-      type: 'modelMessageStopEvent',
-      stopReason: 'endTurn',
-      additionalModelResponseFields: toResponseFields(first),
-    })
+    recorder.handle(stopEvent(toResponseFields(first)))
     recorder.handle(stopEvent(second))
     expect(recorder.history).toEqual([first, second])
   })
 
+  test('without an extractor, or when it finds nothing, handle records nothing and still calls inner', () => {
+    const inner = vi.fn()
+    const record = callRecord(1)
+    const plain = new TokenRecorder({ inner })
+    plain.handle(stopEvent(toResponseFields(record)))
+    plain.handle({
+      type: 'modelStreamUpdateEvent',
+      event: { type: 'modelMessageStopEvent', additionalModelResponseFields: toResponseFields(record) },
+    })
+    expect(plain.history).toEqual([])
+    expect(inner).toHaveBeenCalledTimes(2)
+    const blind = new TokenRecorder({ inner, extractMessageStop: () => undefined })
+    blind.handle(stopEvent(toResponseFields(record)))
+    expect(blind.history).toEqual([])
+    expect(blind.errors).toEqual([])
+    expect(inner).toHaveBeenCalledTimes(3)
+  })
+
   test('a message stop from a non-vLLM model (no fields, or other fields) records nothing and reports nothing', () => {
     const onError = vi.fn()
-    const recorder = new VLLMTokenRecorder({ onError })
+    const recorder = eventRecorder({ onError })
     recorder.handle(stopEvent(undefined))
     recorder.handle(stopEvent({ some: 'thing' }))
     expect(recorder.history).toEqual([])
@@ -199,7 +223,7 @@ describe('as a callback over agent stream events', () => {
 
   test('a malformed token_record is reported (source record), not thrown into the agent loop', () => {
     const errors: RecorderError[] = []
-    const recorder = new VLLMTokenRecorder({ onError: (error) => errors.push(error) })
+    const recorder = eventRecorder({ onError: (error) => errors.push(error) })
     const broken = { ...toResponseFields(callRecord(1)), token_record: makeRecord({ tokenIds: [1, -4] }) }
     expect(() => recorder.handle(stopEvent(broken))).not.toThrow()
     recorder.handle(stopEvent({ token_record: { schemaVersion: 2 } }))
@@ -207,18 +231,18 @@ describe('as a callback over agent stream events', () => {
     expect(errors.map((error) => [error.source, error.message])).toEqual([
       [
         'record',
-        'VLLMTokenRecorder: message-stop event carries an invalid token record: tokenIds[1] is -4, not a non-negative integer token id',
+        'TokenRecorder: message-stop event carries an invalid token record: tokenIds[1] is -4, not a token id (an integer from 0 to 4294967295)',
       ],
       [
         'record',
-        'VLLMTokenRecorder: message-stop event carries an invalid token record: it is not a TokenRecord of schema version 1 (expected an object with schemaVersion: 1, verification and tokenIds)',
+        'TokenRecorder: message-stop event carries an invalid token record: it is not a TokenRecord of schema version 1 (expected an object with schemaVersion: 1, verification and tokenIds)',
       ],
     ])
   })
 
   test('chains inner with every event, in order, after recording', () => {
     const seen: Array<[string, number]> = []
-    const recorder: VLLMTokenRecorder<{ type: string }> = new VLLMTokenRecorder({
+    const recorder: TokenRecorder<{ type: string }> = eventRecorder({
       inner: (event) => void seen.push([event.type, recorder.history.length]),
     })
     const start = { type: 'beforeModelCallEvent' }
@@ -228,14 +252,14 @@ describe('as a callback over agent stream events', () => {
     // inner already sees the record of the stop event it is handed
     expect(seen).toEqual([
       ['beforeModelCallEvent', 0],
-      ['modelStreamUpdateEvent', 1],
+      ['call-end', 1],
       ['afterModelCallEvent', 1],
     ])
   })
 
   test('an inner callback that throws never loses the record; its error propagates unchanged', () => {
     const failure = new Error('printer broke')
-    const recorder = new VLLMTokenRecorder({ inner: () => failWith(failure) })
+    const recorder = eventRecorder({ inner: () => failWith(failure) })
     const record = callRecord(1)
     let thrown: unknown
     try {
@@ -249,7 +273,7 @@ describe('as a callback over agent stream events', () => {
 
   test('an async inner is awaited through the returned promise, and its rejection surfaces', async () => {
     const order: string[] = []
-    const recorder = new VLLMTokenRecorder({
+    const recorder = eventRecorder({
       inner: async (event: { type: string }) => {
         await new Promise((resolve) => setTimeout(resolve, 5))
         order.push(event.type)
@@ -259,14 +283,14 @@ describe('as a callback over agent stream events', () => {
     const result = recorder.handle(stopEvent(toResponseFields(callRecord(1))) as { type: string })
     expect(result).toBeInstanceOf(Promise)
     await result
-    expect(order).toEqual(['modelStreamUpdateEvent'])
+    expect(order).toEqual(['call-end'])
     await expect(recorder.handle({ type: 'bad' })).rejects.toThrow('async inner failed')
     expect(recorder.history).toHaveLength(1)
   })
 
   test('the same event object handled twice (plugin and stream callback) is recorded and forwarded once', () => {
     const inner = vi.fn()
-    const recorder = new VLLMTokenRecorder({ inner })
+    const recorder = eventRecorder({ inner })
     const event = stopEvent(toResponseFields(callRecord(1)))
     recorder.handle(event)
     recorder.handle(event)
@@ -278,7 +302,7 @@ describe('as a callback over agent stream events', () => {
 describe('sinks and shared-sink tagging', () => {
   test('tags each record with the rollout id and its call index', () => {
     const sink = new MemorySink()
-    const recorder = new VLLMTokenRecorder({ sink, rolloutId: 'rollout-a' })
+    const recorder = eventRecorder({ sink, rolloutId: 'rollout-a' })
     const first = callRecord(1)
     const second = callRecord(2)
     recorder.record(first)
@@ -291,7 +315,7 @@ describe('sinks and shared-sink tagging', () => {
 
   test('reset keeps counting call indexes under the same rollout id, and restarts them under a new one', () => {
     const sink = new MemorySink()
-    const recorder = new VLLMTokenRecorder({ sink, rolloutId: 'r-1' })
+    const recorder = eventRecorder({ sink, rolloutId: 'r-1' })
     recorder.record(callRecord(1))
     recorder.reset()
     recorder.record(callRecord(2))
@@ -303,7 +327,9 @@ describe('sinks and shared-sink tagging', () => {
       ['r-2', 0],
     ])
     expect(recorder.rolloutId).toBe('r-2')
-    expect(() => recorder.reset({ rolloutId: '' })).toThrow('`rolloutId` must be a non-empty string')
+    expect(() => recorder.reset({ rolloutId: '' })).toThrow(
+      'TokenRecorder.reset: option `rolloutId` must be a string, got the string ""',
+    )
   })
 
   test('an async sink: handle() waits for the write, flush() waits and flushes', async () => {
@@ -319,7 +345,7 @@ describe('sinks and shared-sink tagging', () => {
       },
       close: async () => {},
     }
-    const recorder = new VLLMTokenRecorder({ sink, rolloutId: 'r' })
+    const recorder = eventRecorder({ sink, rolloutId: 'r' })
     await recorder.handle(stopEvent(toResponseFields(callRecord(1))))
     expect(written).toHaveLength(1)
     recorder.record(callRecord(2))
@@ -334,7 +360,7 @@ describe('side-effect failures never lose a record and are surfaced', () => {
   test('span writer, sink and observer failures are reported with their source; the others still run', async () => {
     const errors: RecorderError[] = []
     const observed: TokenRecord[] = []
-    const recorder = new VLLMTokenRecorder({
+    const recorder = eventRecorder({
       rolloutId: 'r',
       spanWriter: { writeSpan: () => failWith('exporter down') },
       sink: {
@@ -354,10 +380,10 @@ describe('side-effect failures never lose a record and are surfaced', () => {
     expect(recorder.history).toEqual([record])
     expect(observed).toEqual([record])
     expect(errors.map((error) => [error.source, error.message])).toEqual([
-      ['span', 'VLLMTokenRecorder: span writer failed on call 0: exporter down'],
-      ['sink', 'VLLMTokenRecorder: sink write failed on call 0: disk full'],
-      ['observer', 'VLLMTokenRecorder: observer failed on call 0: observer bug'],
-      ['sink', 'VLLMTokenRecorder: sink flush failed: flush failed'],
+      ['span', 'TokenRecorder: span writer failed on call 0: exporter down'],
+      ['sink', 'TokenRecorder: sink write failed on call 0: disk full'],
+      ['observer', 'TokenRecorder: observer failed on call 0: observer bug'],
+      ['sink', 'TokenRecorder: sink flush failed: flush failed'],
     ])
     expect(errors[0]?.cause).toEqual(new Error('exporter down'))
     expect(recorder.errors).toEqual(errors)
@@ -365,7 +391,7 @@ describe('side-effect failures never lose a record and are surfaced', () => {
 
   test('a rejected async sink write is reported, and settled() still resolves', async () => {
     const errors: RecorderError[] = []
-    const recorder = new VLLMTokenRecorder({
+    const recorder = eventRecorder({
       rolloutId: 'r',
       sink: { write: async () => failWith('remote sink 503'), flush: async () => {}, close: async () => {} },
       onError: (error) => errors.push(error),
@@ -373,20 +399,20 @@ describe('side-effect failures never lose a record and are surfaced', () => {
     recorder.record(callRecord(1))
     await recorder.settled()
     expect(errors.map((error) => error.message)).toEqual([
-      'VLLMTokenRecorder: sink write failed on call 0: remote sink 503',
+      'TokenRecorder: sink write failed on call 0: remote sink 503',
     ])
     expect(recorder.history).toHaveLength(1)
   })
 
   test('without onError a failure becomes a process warning', () => {
     const emitWarning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
-    const recorder = new VLLMTokenRecorder({ spanWriter: { writeSpan: () => failWith('no exporter') } })
+    const recorder = eventRecorder({ spanWriter: { writeSpan: () => failWith('no exporter') } })
     recorder.record(callRecord(1))
     expect(emitWarning).toHaveBeenCalledTimes(1)
     const warning = emitWarning.mock.calls[0]?.[0]
     expect(RecorderError.isInstance(warning)).toBe(true)
     expect((warning as RecorderError).message).toBe(
-      'VLLMTokenRecorder: span writer failed on call 0: no exporter',
+      'TokenRecorder: span writer failed on call 0: no exporter',
     )
   })
 })

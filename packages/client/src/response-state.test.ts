@@ -1,11 +1,13 @@
-import type { TokenStreamEvent } from '@vllm-tito/spec'
 import { describe, expect, it } from 'vitest'
-import { type AccumulatorSettings, TokenAccumulator } from './token-accumulator'
+import { buildRecords } from './build-records'
+import { EventBatch } from './event-batch'
+import type { ResponseSettings } from './response-settings'
+import { ResponseState } from './response-state'
 import { MalformedResponseError } from './wire-errors'
 
 const timing = { startedAt: 1, firstByteAt: 2, endedAt: 3 }
 
-function settings(overrides: Partial<AccumulatorSettings> = {}): AccumulatorSettings {
+function settings(overrides: Partial<ResponseSettings> = {}): ResponseSettings {
   return {
     kind: 'chat',
     streaming: true,
@@ -16,12 +18,22 @@ function settings(overrides: Partial<AccumulatorSettings> = {}): AccumulatorSett
     idsNotRequested: false,
     maxTokens: null,
     choicesPerPrompt: 1,
+    choiceCount: 1,
     ...overrides,
   }
 }
 
 function chunk(choice: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return { id: 'chatcmpl-x', model: 'm', choices: [{ index: 0, ...choice }], ...extra }
+}
+
+/** A response state with an event batch, and its records as `buildRecords` makes them. */
+function reader(overrides: Partial<ResponseSettings> = {}) {
+  const events = new EventBatch()
+  const response = new ResponseState(settings(overrides), events)
+  const records = (complete = true, interruption: string | null = null) =>
+    buildRecords(response, { timing, complete, interruption })
+  return { response, events, records }
 }
 
 const usage = (prompt: number, completion: number) => ({
@@ -31,38 +43,33 @@ const usage = (prompt: number, completion: number) => ({
   usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
 })
 
-describe('TokenAccumulator', () => {
+describe('ResponseState', () => {
   it('reads a non-streaming chat body (message, top-level prompt ids) like one chunk', () => {
-    const accumulator = new TokenAccumulator(settings({ streaming: false }))
-    accumulator.apply(
-      {
-        id: 'chatcmpl-a19161b8131141e2a79495025adb40eb',
-        object: 'chat.completion',
-        model: 'gpt-oss-120b',
-        choices: [
-          {
-            index: 0,
-            message: {
-              role: 'assistant',
-              content: 'Hello!',
-              tool_calls: [
-                { id: 'call-1', type: 'function', function: { name: 'f', arguments: '{"x": 1}' } },
-              ],
-              reasoning_content: 'The user says "Hello!"',
-            },
-            logprobs: null,
-            finish_reason: 'stop',
-            stop_reason: 50,
-            token_ids: [9, 8, 200002],
+    const read = reader({ streaming: false })
+    read.response.apply({
+      id: 'chatcmpl-a19161b8131141e2a79495025adb40eb',
+      object: 'chat.completion',
+      model: 'gpt-oss-120b',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: 'Hello!',
+            tool_calls: [{ id: 'call-1', type: 'function', function: { name: 'f', arguments: '{"x": 1}' } }],
+            reasoning_content: 'The user says "Hello!"',
           },
-        ],
-        usage: { prompt_tokens: 2, total_tokens: 5, completion_tokens: 3, prompt_tokens_details: null },
-        prompt_logprobs: null,
-        prompt_token_ids: [200006, 17360],
-      },
-      null,
-    )
-    const [record] = accumulator.records(timing, true)
+          logprobs: null,
+          finish_reason: 'stop',
+          stop_reason: 50,
+          token_ids: [9, 8, 200002],
+        },
+      ],
+      usage: { prompt_tokens: 2, total_tokens: 5, completion_tokens: 3, prompt_tokens_details: null },
+      prompt_logprobs: null,
+      prompt_token_ids: [200006, 17360],
+    })
+    const [record] = read.records()
     expect(record).toMatchObject({
       responseId: 'chatcmpl-a19161b8131141e2a79495025adb40eb',
       model: 'gpt-oss-120b',
@@ -78,18 +85,15 @@ describe('TokenAccumulator', () => {
   })
 
   it('gpt-oss harmony bug: a non-stream body with token_ids null is unavailable, never verified', () => {
-    const accumulator = new TokenAccumulator(settings({ streaming: false }))
-    accumulator.apply(
-      {
-        id: 'c',
-        model: 'gpt-oss-120b',
-        choices: [{ index: 0, message: { content: 'Hi' }, finish_reason: 'stop', token_ids: null }],
-        usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
-        prompt_token_ids: [1, 2],
-      },
-      null,
-    )
-    const verification = accumulator.records(timing, true)[0]!.verification
+    const read = reader({ streaming: false })
+    read.response.apply({
+      id: 'c',
+      model: 'gpt-oss-120b',
+      choices: [{ index: 0, message: { content: 'Hi' }, finish_reason: 'stop', token_ids: null }],
+      usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 },
+      prompt_token_ids: [1, 2],
+    })
+    const verification = read.records()[0]!.verification
     expect(verification.status).toBe('unavailable')
     expect(verification.issues[0]).toMatch(
       /^the server returned no completion ids \(`token_ids`\): use vLLM >= 0\.10\.2/,
@@ -97,12 +101,11 @@ describe('TokenAccumulator', () => {
   })
 
   it('without usage the ids are unverifiable, naming include_usage', () => {
-    const accumulator = new TokenAccumulator(settings())
-    accumulator.apply(
+    const read = reader()
+    read.response.apply(
       chunk({ delta: { content: 'a' }, finish_reason: 'stop', token_ids: [5] }, { prompt_token_ids: [1] }),
-      null,
     )
-    const verification = accumulator.records(timing, true)[0]!.verification
+    const verification = read.records()[0]!.verification
     expect(verification.status).toBe('unverifiable')
     expect(verification.issues).toEqual([
       'the server sent no usage to check the ids against: keep `stream_options.include_usage` on (the client sends it unless told otherwise)',
@@ -110,8 +113,8 @@ describe('TokenAccumulator', () => {
   })
 
   it('logprobs that do not line up with the ids are dropped as a whole, never padded', () => {
-    const accumulator = new TokenAccumulator(settings({ logprobsRequested: true }))
-    accumulator.apply(
+    const read = reader({ logprobsRequested: true })
+    read.response.apply(
       chunk(
         {
           delta: {},
@@ -120,10 +123,9 @@ describe('TokenAccumulator', () => {
         },
         { prompt_token_ids: [9] },
       ),
-      null,
     )
-    accumulator.apply(usage(1, 2), null)
-    const [record] = accumulator.records(timing, true)
+    read.response.apply(usage(1, 2))
+    const [record] = read.records()
     expect(record!.tokenIds).toEqual([1, 2])
     expect(record!.logprobs).toBeNull()
     expect(record!.verification.status).toBe('verified')
@@ -133,23 +135,23 @@ describe('TokenAccumulator', () => {
     const entry = (logprob: number) => ({ content: [{ token: 'a', logprob, top_logprobs: [] }] })
     // before the first ids (e.g. a proxy that strips token_ids from some chunks) and after them
     for (const order of ['before', 'after'] as const) {
-      const accumulator = new TokenAccumulator(settings({ logprobsRequested: true }))
+      const read = reader({ logprobsRequested: true })
       const withIds = chunk({ delta: { content: 'x' }, token_ids: [1], logprobs: entry(-1) })
       const withoutIds = chunk({ delta: { content: 'y' }, logprobs: entry(-2) })
-      accumulator.apply(chunk({ delta: { role: 'assistant', content: '' } }, { prompt_token_ids: [9] }), null)
+      read.response.apply(chunk({ delta: { role: 'assistant', content: '' } }, { prompt_token_ids: [9] }))
       for (const next of order === 'before' ? [withoutIds, withIds] : [withIds, withoutIds]) {
-        accumulator.apply(next, null)
+        read.response.apply(next)
       }
-      accumulator.apply(usage(1, 1), null)
-      const [record] = accumulator.records(timing, true)
+      read.response.apply(usage(1, 1))
+      const [record] = read.records()
       expect(record!.tokenIds).toEqual([1])
       expect(record!.logprobs).toBeNull()
     }
   })
 
   it('token_id:N logprob tokens that disagree with the ids make the record a mismatch', () => {
-    const accumulator = new TokenAccumulator(settings({ logprobsRequested: true, tokensAsTokenIds: true }))
-    accumulator.apply(
+    const read = reader({ logprobsRequested: true, tokensAsTokenIds: true })
+    read.response.apply(
       chunk(
         {
           delta: { content: 'x' },
@@ -158,10 +160,9 @@ describe('TokenAccumulator', () => {
         },
         { prompt_token_ids: [9] },
       ),
-      null,
     )
-    accumulator.apply(usage(1, 1), null)
-    const [record] = accumulator.records(timing, true)
+    read.response.apply(usage(1, 1))
+    const [record] = read.records()
     expect(record!.logprobs).toBeNull()
     expect(record!.verification.status).toBe('mismatch')
     expect(record!.verification.issues).toEqual([
@@ -170,9 +171,8 @@ describe('TokenAccumulator', () => {
   })
 
   it("vLLM 0.10.2's tool_calls finish on a max_tokens cut with broken arguments reads as length", () => {
-    const events: TokenStreamEvent[] = []
-    const accumulator = new TokenAccumulator(settings({ maxTokens: 3 }))
-    accumulator.apply(
+    const read = reader({ maxTokens: 3 })
+    read.response.apply(
       chunk(
         {
           delta: {
@@ -184,29 +184,24 @@ describe('TokenAccumulator', () => {
         },
         { prompt_token_ids: [9] },
       ),
-      events,
     )
-    accumulator.apply(
-      chunk({ delta: {}, finish_reason: 'tool_calls', stop_reason: null, token_ids: [3] }),
-      events,
-    )
-    expect(events.at(-1)).toEqual({
+    read.response.apply(chunk({ delta: {}, finish_reason: 'tool_calls', stop_reason: null, token_ids: [3] }))
+    expect(read.events.take().at(-1)).toEqual({
       type: 'choice-end',
       choiceIndex: 0,
       finishReason: 'length',
       stopReason: null,
     })
     // complete arguments at max_tokens keep the server's tool_calls
-    const whole = new TokenAccumulator(settings({ maxTokens: 3 }))
-    whole.apply(
+    const whole = reader({ maxTokens: 3 })
+    whole.response.apply(
       chunk({
         delta: { tool_calls: [{ index: 0, function: { name: 'f', arguments: '{}' } }] },
         token_ids: [1, 2],
       }),
-      null,
     )
-    whole.apply(chunk({ delta: {}, finish_reason: 'tool_calls', token_ids: [3] }), null)
-    expect(whole.records(timing, true)[0]!.finishReason).toBe('tool_calls')
+    whole.response.apply(chunk({ delta: {}, finish_reason: 'tool_calls', token_ids: [3] }))
+    expect(whole.records()[0]!.finishReason).toBe('tool_calls')
   })
 
   it("vLLM 0.10.2's tool_calls on length is also caught when ids were dropped or not requested, from usage", () => {
@@ -216,9 +211,8 @@ describe('TokenAccumulator', () => {
       [[1], [2]],
       [null, null],
     ] as const) {
-      const events: TokenStreamEvent[] = []
-      const accumulator = new TokenAccumulator(settings({ maxTokens: 5 }))
-      accumulator.apply(
+      const read = reader({ maxTokens: 5 })
+      read.response.apply(
         chunk(
           {
             delta: {
@@ -230,62 +224,54 @@ describe('TokenAccumulator', () => {
           },
           { prompt_token_ids: ids[0] === null ? null : [9] },
         ),
-        events,
       )
-      accumulator.apply(
+      read.response.apply(
         chunk({ delta: {}, finish_reason: 'tool_calls', stop_reason: null, token_ids: ids[1] }),
-        events,
       )
-      accumulator.apply(usage(1, 5), events)
-      expect(accumulator.records(timing, true)[0]!.finishReason).toBe('length')
+      read.response.apply(usage(1, 5))
+      expect(read.records()[0]!.finishReason).toBe('length')
     }
     // fewer generated tokens than max_tokens: the server's tool_calls stands
-    const short = new TokenAccumulator(settings({ maxTokens: 5 }))
-    short.apply(
+    const short = reader({ maxTokens: 5 })
+    short.response.apply(
       chunk({ delta: { tool_calls: [{ index: 0, function: { name: 'f', arguments: '{"a": ' } }] } }),
-      null,
     )
-    short.apply(chunk({ delta: {}, finish_reason: 'tool_calls' }), null)
-    short.apply(usage(1, 4), null)
-    expect(short.records(timing, true)[0]!.finishReason).toBe('tool_calls')
+    short.response.apply(chunk({ delta: {}, finish_reason: 'tool_calls' }))
+    short.response.apply(usage(1, 4))
+    expect(short.records()[0]!.finishReason).toBe('tool_calls')
   })
 
   it('continuous_usage_stats: the last cumulative usage wins and each one is an event', () => {
-    const events: TokenStreamEvent[] = []
-    const accumulator = new TokenAccumulator(settings())
-    accumulator.apply(
+    const read = reader()
+    read.response.apply(
       chunk(
         { delta: { content: 'a' }, token_ids: [1] },
         { prompt_token_ids: [9], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } },
       ),
-      events,
     )
-    accumulator.apply(
+    read.response.apply(
       chunk(
         { delta: {}, finish_reason: 'stop', token_ids: [2] },
         { usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } },
       ),
-      events,
     )
-    expect(events.filter((event) => event.type === 'usage')).toHaveLength(2)
-    expect(accumulator.records(timing, true)[0]!.verification.status).toBe('verified')
+    expect(read.events.take().filter((event) => event.type === 'usage')).toHaveLength(2)
+    expect(read.records()[0]!.verification.status).toBe('verified')
   })
 
   it('rejects what vLLM never sends, naming the field, and keeps nothing of that chunk', () => {
-    const accumulator = new TokenAccumulator(settings())
-    expect(() => accumulator.apply([], null)).toThrow(
-      new MalformedResponseError('a chunk is not a JSON object'),
-    )
-    expect(() => accumulator.apply({ choices: {} }, null)).toThrow('`choices` is not an array')
-    expect(() => accumulator.apply(chunk({ index: -1, delta: {} }), null)).toThrow(
+    const read = reader()
+    expect(() => read.response.apply([])).toThrow(new MalformedResponseError('a chunk is not a JSON object'))
+    expect(() => read.response.apply({ choices: {} })).toThrow('`choices` is not an array')
+    expect(() => read.response.apply(chunk({ index: -1, delta: {} }))).toThrow(
       'choices[0].index is not a non-negative integer',
     )
-    expect(() => accumulator.apply(chunk({ delta: { content: 'lost' }, token_ids: [1, 2.5] }), null)).toThrow(
-      'choices[0].token_ids[1] is a number, expected a token id',
+    expect(() => read.response.apply(chunk({ delta: { content: 'lost' }, token_ids: [1, 2.5] }))).toThrow(
+      'choices[0].token_ids[1] is 2.5, not a token id (an integer from 0 to 4294967295)',
     )
-    expect(() => accumulator.apply(usage(1, Number.NaN), null)).toThrow(
+    expect(() => read.response.apply(usage(1, Number.NaN))).toThrow(
       'usage.completion_tokens is not a token count',
     )
-    expect(accumulator.records(timing, false, 'test')[0]!.text).toBe('')
+    expect(read.records(false, 'test')[0]!.text).toBe('')
   })
 })

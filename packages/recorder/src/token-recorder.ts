@@ -5,48 +5,14 @@ import {
   type TokenRecordObserver,
   type TokenRecordSink,
 } from '@vllm-tito/spec'
-import { findMessageStopFields } from './message-stop-fields'
+import type { MessageStopExtractor } from './message-stop-fields'
 import { describeError, RecorderError, type RecorderErrorSource } from './recorder-error'
 import { isPromiseLike, type StreamCallback } from './stream-callback'
+import { readRecorderOptions, readResetRolloutId, type TokenRecorderOptions } from './token-recorder-options'
 import type { RecordedCall, TokenSpanWriter } from './token-span-writer'
 import { findTokenRecordProblem } from './validate-token-record'
 
-/** Options of {@link VLLMTokenRecorder}. Every field is optional. */
-export interface VLLMTokenRecorderOptions<TEvent = unknown> {
-  /**
-   * Called with every event {@link VLLMTokenRecorder.handle} receives, after the event's record (if any) is
-   * captured, so a throwing `inner` never loses a record (the seed's `inner` callback handler).
-   */
-  inner?: StreamCallback<TEvent>
-  /**
-   * Write one span per model call through {@link spanWriter} (the seed's `add_to_span`). Default `true`:
-   * spans are written whenever a span writer is configured. `false` turns spans off even if one is.
-   */
-  addToSpan?: boolean
-  /**
-   * Writes the span of each call. The core recorder has none by default (it never imports OpenTelemetry):
-   * pass `createOtelSpanWriter()` from `@vllm-tito/recorder/otel`. The Strands recorder
-   * (`@vllm-tito/recorder/strands`) defaults to it, because the Strands SDK always installs OpenTelemetry.
-   */
-  spanWriter?: TokenSpanWriter
-  /**
-   * Where each record is also written, tagged with {@link rolloutId} and the call index (e.g. a
-   * `JsonlFileSink` shared by many rollouts). Requires `rolloutId`. The recorder does not close it.
-   */
-  sink?: TokenRecordSink
-  /** The rollout these records belong to, chosen by the user (e.g. Agent Lightning's `rollout_id`). */
-  rolloutId?: string
-  /** Told about every record after the sink, each isolated from the others. */
-  observers?: readonly TokenRecordObserver[]
-  /**
-   * Receives each failure of the span writer, the sink or an observer, and each malformed record found in a
-   * message-stop event. Such failures never interrupt recording. Default: a process warning. Every error is
-   * also kept on {@link VLLMTokenRecorder.errors}.
-   */
-  onError?: (error: RecorderError) => void
-}
-
-/** Options of {@link VLLMTokenRecorder.reset}. */
+/** Options of {@link TokenRecorder.reset}. */
 export interface ResetOptions {
   /**
    * Start a new rollout under this id; the call index then restarts at 0. Without it the rollout id stays
@@ -56,20 +22,25 @@ export interface ResetOptions {
 }
 
 /**
- * Captures the token record of every model call (the TypeScript `VLLMTokenRecorder` of `strands-vllm`):
- * `.promptTokenIds` and `.tokenIds` of the last call, `.history` of every call in order, `.reset()`.
+ * Captures the token record of every model call, with no framework attached: `.promptTokenIds` and
+ * `.tokenIds` of the last call, `.history` of every call in order, `.reset()` (what `strands-vllm`'s
+ * `VLLMTokenRecorder` keeps).
  *
- * Feed it in any of three ways: `recorder.record(tokenRecord)` with client records (no Strands), as an
- * observer (`onRecord`), or with agent stream events through `recorder.handle(event)` /
- * `recorder.callback`. For `new Agent({ plugins: [recorder] })` use the subclass from
- * `@vllm-tito/recorder/strands`. State is per instance: use one recorder per rollout.
+ * Feed it in any of three ways: `recorder.record(tokenRecord)` with client records, as an observer
+ * (`onRecord`), or with a framework's events through `recorder.handle(event)` / `recorder.callback`, given
+ * an `extractMessageStop` that finds the record in them. For Strands agents use `VLLMTokenRecorder` from
+ * `@vllm-tito/recorder/strands`: this recorder with the Strands extractor, as a plugin. State is per
+ * instance: use one recorder per rollout.
  *
  * @typeParam TEvent - the event type {@link handle} and `inner` take (`AgentStreamEvent` for Strands).
+ * @throws InvalidOptionError (from `@vllm-tito/spec`) naming the option, for a bad or misspelt option.
  */
-export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver {
-  /** The chained callback (see {@link VLLMTokenRecorderOptions.inner}). */
+export class TokenRecorder<TEvent = unknown> implements TokenRecordObserver {
+  /** Finds the record in the events given to {@link handle} (see {@link TokenRecorderOptions.extractMessageStop}). */
+  readonly extractMessageStop: MessageStopExtractor<TEvent> | undefined
+  /** The chained callback (see {@link TokenRecorderOptions.inner}). */
   readonly inner: StreamCallback<TEvent> | undefined
-  /** Whether spans are written (see {@link VLLMTokenRecorderOptions.addToSpan}). */
+  /** Whether spans are written (see {@link TokenRecorderOptions.addToSpan}). */
   readonly addToSpan: boolean
   /** The span writer in use, if any. */
   readonly spanWriter: TokenSpanWriter | undefined
@@ -93,38 +64,17 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
   #recordedRecords = new WeakSet<TokenRecord>()
   #pendingWrites = new Set<Promise<void>>()
 
-  constructor(options: VLLMTokenRecorderOptions<TEvent> = {}) {
-    if (options.inner !== undefined && typeof options.inner !== 'function') {
-      throw new RecorderError('VLLMTokenRecorder: `inner` must be a function (event) => void', {
-        source: 'options',
-      })
-    }
-    if (
-      options.rolloutId !== undefined &&
-      (typeof options.rolloutId !== 'string' || options.rolloutId === '')
-    ) {
-      throw new RecorderError('VLLMTokenRecorder: `rolloutId` must be a non-empty string', {
-        source: 'options',
-      })
-    }
-    if (options.sink !== undefined && options.rolloutId === undefined) {
-      throw new RecorderError(
-        'VLLMTokenRecorder: a `sink` needs a `rolloutId`, which tags every record so rollouts sharing the sink can be told apart',
-        { source: 'options' },
-      )
-    }
-    if (options.spanWriter !== undefined && typeof options.spanWriter.writeSpan !== 'function') {
-      throw new RecorderError('VLLMTokenRecorder: `spanWriter` must have a writeSpan(record, call) method', {
-        source: 'options',
-      })
-    }
-    this.inner = options.inner
-    this.addToSpan = options.addToSpan ?? true
-    this.spanWriter = options.spanWriter
-    this.sink = options.sink
-    this.#rolloutId = options.rolloutId
-    this.#observers = [...(options.observers ?? [])]
-    this.#onError = options.onError
+  constructor(options: TokenRecorderOptions<TEvent> = {}) {
+    // `new.target`: a subclass (the Strands recorder) is named in its own errors
+    const settings = readRecorderOptions(`new ${new.target.name}`, options)
+    this.extractMessageStop = settings.extractMessageStop
+    this.inner = settings.inner
+    this.addToSpan = settings.addToSpan
+    this.spanWriter = settings.spanWriter
+    this.sink = settings.sink
+    this.#rolloutId = settings.rolloutId
+    this.#observers = settings.observers
+    this.#onError = settings.onError
     this.callback = (event) => this.handle(event)
   }
 
@@ -144,8 +94,8 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
   }
 
   /**
-   * Prompt token ids of the last call; `null` before the first call or when that call had none. Unlike the
-   * seed, a call without ids never leaves the previous call's ids here.
+   * Prompt token ids of the last call; `null` before the first call or when that call had none. Unlike
+   * `strands-vllm`, a call without ids never leaves the previous call's ids here.
    */
   get promptTokenIds(): number[] | null {
     return this.lastRecord?.promptTokenIds ?? null
@@ -163,7 +113,7 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
 
   /**
    * Records one model call. Stores it in the history first, then writes the span, the sink entry and tells
-   * the observers; their failures are reported (see {@link VLLMTokenRecorderOptions.onError}), never thrown.
+   * the observers; their failures are reported (see {@link TokenRecorderOptions.onError}), never thrown.
    *
    * @returns `true` when recorded, `false` when this very record object was already recorded.
    * @throws RecorderError (source `record`) when `record` is not a valid `TokenRecord`.
@@ -171,7 +121,7 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
   record(record: TokenRecord, context: RecordContext = {}): boolean {
     const problem = findTokenRecordProblem(record)
     if (problem !== undefined) {
-      throw new RecorderError(`VLLMTokenRecorder.record: invalid token record: ${problem}`, {
+      throw new RecorderError(`${this.constructor.name}.record: invalid token record: ${problem}`, {
         source: 'record',
       })
     }
@@ -184,7 +134,7 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
   }
 
   /**
-   * Takes one agent stream event: records the token record of a message-stop event (at message-stop time, so
+   * Takes one event: records the token record {@link extractMessageStop} finds in it (at message-stop time, so
    * `MaxTokensError` and later failures cannot lose it), then calls `inner`. An event object already handled
    * is ignored, so attaching the recorder both as plugin and as stream callback is harmless.
    *
@@ -196,7 +146,7 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
       if (this.#handledEvents.has(event)) return
       this.#handledEvents.add(event)
     }
-    const stop = findMessageStopFields(event)
+    const stop = this.extractMessageStop?.(event)
     if (stop !== undefined) this.#recordFromFields(stop.fields, stop.agentId)
     const pending = this.#pendingWrites.size > 0 ? this.settled() : undefined
     const innerResult = this.inner === undefined ? undefined : this.inner(event)
@@ -224,17 +174,13 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
   }
 
   /**
-   * Forgets the history, the last ids and the reported errors (seed parity). Pending sink writes go on.
-   * See {@link ResetOptions} for starting a new rollout id.
+   * Forgets the history, the last ids and the reported errors (as `strands-vllm` does). Pending sink writes
+   * go on. See {@link ResetOptions} for starting a new rollout id.
    */
   reset(options: ResetOptions = {}): void {
-    if (options.rolloutId !== undefined) {
-      if (typeof options.rolloutId !== 'string' || options.rolloutId === '') {
-        throw new RecorderError('VLLMTokenRecorder.reset: `rolloutId` must be a non-empty string', {
-          source: 'options',
-        })
-      }
-      this.#rolloutId = options.rolloutId
+    const rolloutId = readResetRolloutId(`${this.constructor.name}.reset`, options)
+    if (rolloutId !== undefined) {
+      this.#rolloutId = rolloutId
       this.#callCount = 0
     }
     this.#history = []
@@ -321,7 +267,7 @@ export class VLLMTokenRecorder<TEvent = unknown> implements TokenRecordObserver 
   }
 
   #report(source: RecorderErrorSource, message: string, cause?: unknown): void {
-    const error = new RecorderError(`VLLMTokenRecorder: ${message}`, { source, cause })
+    const error = new RecorderError(`${this.constructor.name}: ${message}`, { source, cause })
     this.#errors.push(error)
     if (this.#onError !== undefined) {
       this.#onError(error)

@@ -1,0 +1,84 @@
+import { isPlainObject, OptionReader, type TokenStreamingClient } from '@vllm-tito/spec'
+import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
+
+/** The config keys of {@link VLLMModelConfig}: this package's own and the Strands `BaseModelConfig` ones. */
+const CONFIG_KEYS = [
+  'baseUrl',
+  'modelId',
+  'returnTokenIds',
+  'disableTools',
+  'params',
+  'maxTokens',
+  'temperature',
+  'topP',
+  'contextWindowLimit',
+]
+
+/** A config whose `modelId` is known to be set. */
+export type CheckedModelConfig = VLLMModelConfig & { modelId: string }
+
+/** Reads `new VLLMModel(options)`: the API key, the client and the config, each checked. */
+export function readModelOptions(options: VLLMModelOptions): {
+  apiKey: string
+  client: TokenStreamingClient | undefined
+  config: CheckedModelConfig
+} {
+  const where = 'new VLLMModel'
+  const read = new OptionReader(where, options).rejectUnknown([...CONFIG_KEYS, 'apiKey', 'client'])
+  const apiKey = read.string('apiKey', { nonEmpty: true }) ?? 'EMPTY'
+  const client = read.custom(
+    'client',
+    'a TokenStreamingClient (an object with chat.stream)',
+    isTokenStreamingClient,
+  )
+  const { apiKey: _key, client: _client, ...config } = options
+  return { apiKey, client, config: readModelConfig(where, config, client !== undefined) }
+}
+
+/**
+ * Checks a model config (`hasClient`: a client was passed, so `baseUrl` is not needed) and returns it as
+ * given. Throws `InvalidOptionError` naming the first problem.
+ */
+export function readModelConfig(
+  where: string,
+  config: VLLMModelConfig,
+  hasClient: boolean,
+): CheckedModelConfig {
+  const read = new OptionReader(where, config).rejectUnknown(CONFIG_KEYS)
+  const modelId = read.string('modelId', { nonEmpty: true })
+  if (modelId === undefined) {
+    return read.fail(
+      'modelId',
+      'VLLMModel needs `modelId`: the model name the vLLM server serves, e.g. Qwen/Qwen3-8B',
+    )
+  }
+  const baseUrl = read.string('baseUrl', { nonEmpty: true })
+  if (!hasClient && baseUrl === undefined) {
+    read.fail(
+      'baseUrl',
+      'VLLMModel needs `baseUrl` (e.g. http://localhost:8000/v1) unless a `client` is passed',
+    )
+  }
+  read.boolean('returnTokenIds')
+  read.boolean('disableTools')
+  read.integer('maxTokens', { minimum: 1 })
+  read.finiteNumber('temperature')
+  read.finiteNumber('topP')
+  read.integer('contextWindowLimit', { minimum: 1 })
+  const params = read.object('params')
+  if (params?.extra_body !== undefined && !isPlainObject(params.extra_body)) {
+    read.fail(
+      'params.extra_body',
+      '`params.extra_body` must be an object; its fields are merged into the request',
+    )
+  }
+  return { ...config, modelId }
+}
+
+function isTokenStreamingClient(value: unknown): value is TokenStreamingClient {
+  if (typeof value !== 'object' || value === null) return false
+  const chat = (value as { chat?: unknown }).chat
+  return (
+    typeof chat === 'object' && chat !== null && typeof (chat as { stream?: unknown }).stream === 'function'
+  )
+}
