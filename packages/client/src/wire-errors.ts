@@ -56,3 +56,20 @@ export function readErrorInfo(
   if (typeof info.param === 'string' || info.param === null) result.param = info.param
   return result
 }
+
+/**
+ * Reads a FastAPI error body, `{"detail": "…"}`, or pydantic's `{"detail": [{"loc": [...], "msg": "…"}, …]}`:
+ * the form of proxies in front of vLLM such as Agent Lightning's gateway. Returns `null` for anything else.
+ */
+export function readDetailInfo(body: unknown): { message: string } | null {
+  if (!isPlainObject(body)) return null
+  const detail = body.detail
+  if (typeof detail === 'string') return { message: detail }
+  if (!Array.isArray(detail) || detail.length === 0) return null
+  const parts = detail.map((entry: unknown) => {
+    if (!isPlainObject(entry) || typeof entry.msg !== 'string') return JSON.stringify(entry)
+    const location = Array.isArray(entry.loc) ? entry.loc.join('.') : ''
+    return location === '' ? entry.msg : `${location}: ${entry.msg}`
+  })
+  return { message: parts.join('; ') }
+}
