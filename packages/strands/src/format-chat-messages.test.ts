@@ -100,7 +100,7 @@ describe('formatChatMessages', () => {
     ])
   })
 
-  it('sends {} for malformed or non-object arguments, the raw object text otherwise, and re-serialises input a hook replaced', () => {
+  it('sends {} for arguments that are not a JSON object, the raw text otherwise, and re-serialises replaced input', () => {
     const record = makeRecord({
       text: '',
       toolCalls: [

@@ -35,10 +35,10 @@ type StreamAggregatedResult =
  * from `@vllm-tito/client`) and yields Strands events: reasoning, text, every tool call (parallel ones
  * included), usage. With `stream: false` each call is one non-streaming request whose response the client
  * hands out as the events a stream gives, so both modes map through the same code to the same events and
- * records (for servers that refuse streaming, such as Agent Lightning's gateway). The message-stop event carries `additionalModelResponseFields` =
- * `{ prompt_token_ids, token_ids, token_record }`, and the same object is set on the aggregated message as
- * `message.metadata.custom.vllm`, so it survives into `agent.messages` and the `AgentResult` (and into
- * `MaxTokensError.partialMessage`).
+ * records (for servers that refuse streaming, such as Agent Lightning's gateway). The message-stop event
+ * carries `additionalModelResponseFields` = `{ prompt_token_ids, token_ids, token_record }`, and the same
+ * object is set on the aggregated message as `message.metadata.custom.vllm`, so it survives into
+ * `agent.messages` and the `AgentResult` (and into `MaxTokensError.partialMessage`).
  *
  * @example
  * ```ts
