@@ -137,7 +137,11 @@ export function runAgentProcess(
       })
     }
     const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // the group ended between the timer firing and the kill
+      }
     }, options.timeoutMs ?? 120_000)
     child.on('error', (error) => {
       clearTimeout(timer)
