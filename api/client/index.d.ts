@@ -144,6 +144,12 @@ declare class VLLMClient implements TokenStreamingClient {
         stream(request: ChatRequest, options?: TokenCallOptions): VLLMTokenStream;
         /** A non-streaming chat call: one record per choice. */
         create(request: ChatRequest, options?: TokenCallOptions): Promise<TokenRecord[]>;
+        /**
+         * A non-streaming chat call (`stream: false`) read as the events a stream of the same reply gives, one
+         * delta of each kind per choice, then `response-end`; for servers that refuse streaming (Agent Lightning's
+         * gateway). The request is sent when the stream is first read; failures are those of `create()`.
+         */
+        createEvents(request: ChatRequest, options?: TokenCallOptions): VLLMTokenStream;
     };
     /** `/v1/completions`, the token-in endpoint (`prompt` may be `number[]` or `number[][]`). */
     readonly completions: {
@@ -151,6 +157,8 @@ declare class VLLMClient implements TokenStreamingClient {
         stream(request: CompletionRequest, options?: TokenCallOptions): VLLMTokenStream;
         /** A non-streaming completions call: one record per prompt × choice, each with its prompt ids. */
         create(request: CompletionRequest, options?: TokenCallOptions): Promise<TokenRecord[]>;
+        /** A non-streaming completions call read as the events a stream gives (see `chat.createEvents`). */
+        createEvents(request: CompletionRequest, options?: TokenCallOptions): VLLMTokenStream;
     };
     constructor(options: VLLMClientOptions);
     /**

@@ -400,6 +400,18 @@ declare class ContextOverflowError extends APICallError {
     constructor(options: APICallErrorOptions);
     static isInstance(error: unknown): error is ContextOverflowError;
 }
+declare const streamingUnsupportedSymbol: unique symbol;
+/**
+ * The server refused a streaming call: HTTP 400 saying streaming is not supported. Agent Lightning's gateway
+ * answers every `stream: true` call so (`{"detail":"Streaming responses are not supported"}`); a
+ * non-streaming call of the same request goes through. Never retryable.
+ */
+declare class StreamingUnsupportedError extends APICallError {
+    readonly [streamingUnsupportedSymbol] = true;
+    readonly name: string;
+    constructor(options: APICallErrorOptions);
+    static isInstance(error: unknown): error is StreamingUnsupportedError;
+}
 declare const unavailableSymbol: unique symbol;
 /** The server returned no token ids although they were required. */
 declare class TokenIdsUnavailableError extends VLLMTitoError {
@@ -726,8 +738,16 @@ interface TokenStreamingClient {
     chat: {
         /** Starts a streaming `/v1/chat/completions` call. */
         stream(request: ChatRequest, options?: StreamCallOptions): TokenStream;
+        /**
+         * Starts a non-streaming `/v1/chat/completions` call (`stream: false`) whose one response body is handed
+         * out as the events a stream of the same reply gives: the same kinds in the same order, with one delta of
+         * each kind per choice instead of many, ending with `response-end`; `final()` gives the same records a
+         * stream would. For servers that refuse streaming, such as Agent Lightning's gateway. Optional: a client
+         * without it can only stream, and `VLLMModel` then refuses `stream: false`.
+         */
+        createEvents?(request: ChatRequest, options?: StreamCallOptions): TokenStream;
     };
 }
 
-export { APICallError, ContextOverflowError, FinishReason, INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError, MAX_TOKEN_ID, MESSAGE_METADATA_KEY, OptionReader, StreamInterruptedError, TaggedTokenRecord, TokenIdsMismatchError, TokenIdsUnavailableError, TokenRecord, TokenUsage, TokenVerification, TopLogprob, VLLMTitoError, describeValue, extractTokenRecord, findTokenIdsProblem, hasErrorMarker, isPlainObject, isRetryableStatus, isTokenId, isTokenIdList, isTokenRecord, noopClientCallObserver, noopTokenRecordObserver, noopTokenRecordSink, sameIds, startsWithConcatenation, startsWithIds, toResponseFields, unwrapInvalidJsonArguments, wrapInvalidJsonArguments };
+export { APICallError, ContextOverflowError, FinishReason, INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError, MAX_TOKEN_ID, MESSAGE_METADATA_KEY, OptionReader, StreamInterruptedError, StreamingUnsupportedError, TaggedTokenRecord, TokenIdsMismatchError, TokenIdsUnavailableError, TokenRecord, TokenUsage, TokenVerification, TopLogprob, VLLMTitoError, describeValue, extractTokenRecord, findTokenIdsProblem, hasErrorMarker, isPlainObject, isRetryableStatus, isTokenId, isTokenIdList, isTokenRecord, noopClientCallObserver, noopTokenRecordObserver, noopTokenRecordSink, sameIds, startsWithConcatenation, startsWithIds, toResponseFields, unwrapInvalidJsonArguments, wrapInvalidJsonArguments };
 export type { APICallErrorOptions, CallAttemptInfo, ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice, ChoiceEndEvent, ClientCallObserver, CompletionRequest, JsonValue, ReasoningDeltaEvent, RecordContext, RequiredOption, ResponseEndEvent, ResponseStartEvent, SamplingParams, StreamCallOptions, TextDeltaEvent, TextTokenizer, TokenDeltaEvent, TokenRecordObserver, TokenRecordSink, TokenStream, TokenStreamEvent, TokenStreamingClient, ToolCallDeltaEvent, UsageEvent, VLLMResponseFields };

@@ -12,7 +12,8 @@ import { ModelError, BaseModelConfig, Model, Message, StreamOptions, ModelStream
  * Maps an error of a {@link https://www.npmjs.com/package/@vllm-tito/spec | TokenStreamingClient} call to the
  * Strands error the agent loop understands: throttling (HTTP 429) → `ModelThrottledError` (the SDK's retry
  * strategy retries only this), context overflow → `ContextWindowOverflowError` (conversation managers react to
- * it), anything else → `ModelError`. The original error is always kept as `cause`, so typed client errors
+ * it), anything else → `ModelError`; a server that refuses streaming gets a `ModelError` saying to set
+ * `stream: false`. The original error is always kept as `cause`, so typed client errors
  * (`StreamInterruptedError.partialRecords`, `APICallError.responseBody`) stay reachable.
  */
 declare function toStrandsError(error: unknown): ModelError;
@@ -38,6 +39,13 @@ interface VLLMModelConfig extends BaseModelConfig {
     /** Send no `tools` or `tool_choice` (for servers started without a tool-call parser). Default `false`. */
     disableTools?: boolean;
     /**
+     * Stream each call (`true`, the default) or send it with `stream: false` and map the whole response to the
+     * same Strands events and the same record. Set `false` for servers that refuse streaming, such as Agent
+     * Lightning's gateway (HTTP 400 "Streaming responses are not supported"). Needs a client with
+     * `chat.createEvents` (a `VLLMClient` has it).
+     */
+    stream?: boolean;
+    /**
      * Extra generation parameters merged into the request body (`top_k`, `chat_template_kwargs`, `logprobs`,
      * …). A Python-style `extra_body` object is merged into the top level, not sent as a field.
      */
@@ -61,10 +69,12 @@ type StreamAggregatedResult = ReturnType<Model['streamAggregated']> extends Asyn
  *
  * Each call streams `/v1/chat/completions` through a {@link TokenStreamingClient} (by default a `VLLMClient`
  * from `@vllm-tito/client`) and yields Strands events: reasoning, text, every tool call (parallel ones
- * included), usage. The message-stop event carries `additionalModelResponseFields` =
- * `{ prompt_token_ids, token_ids, token_record }`, and the same object is set on the aggregated message as
- * `message.metadata.custom.vllm`, so it survives into `agent.messages` and the `AgentResult` (and into
- * `MaxTokensError.partialMessage`).
+ * included), usage. With `stream: false` each call is one non-streaming request whose response the client
+ * hands out as the events a stream gives, so both modes map through the same code to the same events and
+ * records (for servers that refuse streaming, such as Agent Lightning's gateway). The message-stop event
+ * carries `additionalModelResponseFields` = `{ prompt_token_ids, token_ids, token_record }`, and the same
+ * object is set on the aggregated message as `message.metadata.custom.vllm`, so it survives into
+ * `agent.messages` and the `AgentResult` (and into `MaxTokensError.partialMessage`).
  *
  * @example
  * ```ts
@@ -91,9 +101,10 @@ declare class VLLMModel extends Model<VLLMModelConfig> {
     /** A copy of the current config (without the API key). */
     getConfig(): VLLMModelConfig;
     /**
-     * Streams one model call. `options.cancelSignal` aborts the HTTP request. Errors are Strands errors:
-     * `ModelThrottledError` (HTTP 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's
-     * error as `cause`.
+     * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events.
+     * `options.cancelSignal` aborts the HTTP request. Errors are Strands errors: `ModelThrottledError` (HTTP
+     * 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's error as `cause` (for a server
+     * that refuses streaming, its message says to set `stream: false`).
      */
     stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent>;
     /**

@@ -176,4 +176,44 @@ describe('examples against the embedded mock', () => {
     expect(output.is_last_step).toEqual([true])
     expect(output.trajectory_ids).toEqual([{ instance_id: 'calculator-21x2', repetition_id: 0 }])
   })
+
+  it('agent-lightning-gateway runs the agent as the controller would; the triplets hold the ids the client recorded', async () => {
+    const run = await runExample('agent-lightning-gateway.ts')
+    const { stdout } = run
+    expect(stdout).toMatch(
+      /^agent started (through ts_agent\.py's Agent\(\)\.run\(\), as local mode loads ts_agent:Agent: python3|directly \(python3 was not found, so not through ts_agent\.py\): pnpm) … exited with 0$/m,
+    )
+    expect(stdout).toContain('  agent | answer: 17 * 23 is 391.\n')
+    expect(stdout).toContain('rollout state: succeeded\n')
+    expect(stdout).toContain('calls in the triplets: 2, records the client wrote: 2, all ids equal: yes\n')
+    expect(stdout).toContain(
+      'reward events: 1; the trainer takes the last (value 1, source agent, reason answer-matched) and gives it to call 1\n',
+    )
+    expect(stdout).toContain(
+      "call 1: its prompt starts with call 0's prompt + response\nprefix merge (trajectory level): 2 call(s) → 1 training sample(s)\n",
+    )
+
+    const { entries } = await readJsonlRecords(
+      join(run.outputDirectory, 'agent-lightning-gateway-records.jsonl'),
+    )
+    const records = entries.map((entry) => entry.record)
+    const triplets = JSON.parse(run.readOutput('agent-lightning-gateway-triplets.json')) as Array<{
+      event_type: string
+      data: { prompt_token_ids?: number[]; response_token_ids?: number[]; value?: number }
+    }>
+    const calls = triplets.filter((event) => event.event_type === 'model_request')
+    expect(calls.map((call) => call.data.prompt_token_ids)).toEqual(
+      records.map((record) => record.promptTokenIds),
+    )
+    expect(calls.map((call) => call.data.response_token_ids)).toEqual(
+      records.map((record) => record.tokenIds),
+    )
+    expect(
+      triplets.filter((event) => event.event_type === 'reward').map((event) => event.data.value),
+    ).toEqual([1])
+    const [first, second] = records
+    expect(second!.promptTokenIds!.slice(0, first!.promptTokenIds!.length + first!.tokenIds!.length)).toEqual(
+      [...first!.promptTokenIds!, ...first!.tokenIds!],
+    )
+  })
 })

@@ -3,9 +3,10 @@ import {
   type APICallErrorOptions,
   ContextOverflowError,
   isRetryableStatus,
+  StreamingUnsupportedError,
 } from '@vllm-tito/spec'
 import type { AdapterFailure } from './openai-adapter'
-import { readErrorInfo } from './wire-errors'
+import { readDetailInfo, readErrorInfo } from './wire-errors'
 
 /**
  * vLLM's context-overflow texts all say "context length": "This model's maximum context length is …"
@@ -18,6 +19,18 @@ const CONTEXT_OVERFLOW_PATTERN = /context length/i
 /** `true` when a 400 error text is one of vLLM's context-overflow wordings. */
 export function isContextOverflowMessage(message: string): boolean {
   return CONTEXT_OVERFLOW_PATTERN.test(message)
+}
+
+/**
+ * Texts of servers that refuse streaming: Agent Lightning's gateway says "Streaming responses are not
+ * supported" (`agentlightning/server/proxy.py`); other proxies say "streaming is not supported" or "does not
+ * support streaming".
+ */
+const STREAMING_UNSUPPORTED_PATTERN = /\bstream(?:ing|s)?\b.*\bnot supported\b|\bdoes not support stream/i
+
+/** `true` when a 400 error text says the server does not support streaming. */
+export function isStreamingUnsupportedMessage(message: string): boolean {
+  return STREAMING_UNSUPPORTED_PATTERN.test(message)
 }
 
 /** Where a failed call went: the endpoint path and the server origin (never with credentials). */
@@ -44,13 +57,15 @@ export function readRetryAfterSeconds(headers: Headers, now = Date.now()): numbe
 
 /**
  * The spec error for a request that got no 2xx response (aborts are not mapped: the caller's reason is
- * rethrown). An error status reads both vLLM body forms: nested `{"error": {…}}` (≥ v0.10.1) and flat
- * `{"object": "error", …}` (≤ v0.10.0), keeping the raw text.
+ * rethrown). An error status reads both vLLM body forms, nested `{"error": {…}}` (≥ v0.10.1) and flat
+ * `{"object": "error", …}` (≤ v0.10.0), and the `{"detail": …}` of FastAPI proxies, keeping the raw text.
+ * `streaming`: the request asked for a stream, so a 400 refusing streaming is a `StreamingUnsupportedError`.
  */
-export function toApiCallError(failure: AdapterFailure, site: CallSite): APICallError {
+export function toApiCallError(failure: AdapterFailure, site: CallSite, streaming = false): APICallError {
   switch (failure.kind) {
     case 'status': {
-      const info = readErrorInfo(parseJson(failure.body))
+      const parsed = parseJson(failure.body)
+      const info = readErrorInfo(parsed) ?? readDetailInfo(parsed)
       return fromStatus({
         statusCode: failure.status,
         serverMessage: info?.message ?? (failure.body === '' ? '(no body)' : failure.body),
@@ -59,6 +74,7 @@ export function toApiCallError(failure: AdapterFailure, site: CallSite): APICall
         responseBody: failure.body === '' ? undefined : failure.body,
         retryAfterSeconds: readRetryAfterSeconds(failure.headers),
         site,
+        streaming,
       })
     }
     case 'timeout':
@@ -95,6 +111,8 @@ export function fromStatus(details: {
   responseBody?: string | undefined
   retryAfterSeconds?: number | undefined
   site: CallSite
+  /** The request asked for a stream. */
+  streaming?: boolean
 }): APICallError {
   const typeText = details.errorType === undefined ? '' : ` ${details.errorType}`
   const options: APICallErrorOptions = {
@@ -109,6 +127,15 @@ export function fromStatus(details: {
   }
   if (details.statusCode === 400 && isContextOverflowMessage(details.serverMessage)) {
     return new ContextOverflowError(options)
+  }
+  if (
+    details.statusCode === 400 &&
+    details.streaming === true &&
+    isStreamingUnsupportedMessage(details.serverMessage)
+  ) {
+    const hint =
+      'this server takes only non-streaming calls: use create() or createEvents() instead of stream()'
+    return new StreamingUnsupportedError({ ...options, message: `${options.message} (${hint})` })
   }
   return new APICallError(options)
 }

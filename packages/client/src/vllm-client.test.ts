@@ -7,6 +7,7 @@ import {
   ContextOverflowError,
   InvalidOptionError,
   StreamInterruptedError,
+  StreamingUnsupportedError,
   TokenIdsMismatchError,
   TokenIdsUnavailableError,
   type TokenRecord,
@@ -269,6 +270,56 @@ describe('errors and retries', () => {
       'vLLM /v1/chat/completions returned HTTP 404 NotFoundError: The model `nope` does not exist.',
     )
     expect(requests).toHaveLength(1)
+  })
+
+  it('reads the {"detail": …} body of FastAPI proxies: a string, or pydantic\'s list of problems', async () => {
+    const listBody = JSON.stringify({
+      detail: [
+        { type: 'missing', loc: ['body', 'messages'], msg: 'Field required', input: {} },
+        { type: 'string_type', loc: ['body', 'model'], msg: 'Input should be a valid string', input: 3 },
+      ],
+    })
+    const { client } = clientWith([
+      { status: 404, text: '{"detail":"Rollout not found: r9"}' },
+      { status: 422, text: listBody },
+    ])
+    const notFound = (await rejection(client.chat.create(request))) as APICallError
+    expect(notFound.message).toBe('vLLM /v1/chat/completions returned HTTP 404: Rollout not found: r9')
+    expect(notFound.responseBody).toBe('{"detail":"Rollout not found: r9"}')
+    const invalid = (await rejection(client.chat.stream(request).final())) as APICallError
+    expect(invalid.message).toBe(
+      'vLLM /v1/chat/completions returned HTTP 422: body.messages: Field required; body.model: Input should be a valid string',
+    )
+    expect(invalid.isRetryable).toBe(false)
+  })
+
+  it('turns a 400 refusing a stream into StreamingUnsupportedError, only for stream() and only for a 400', async () => {
+    const refusal = '{"detail":"Streaming responses are not supported"}'
+    const { client, requests } = clientWith([
+      { status: 400, text: refusal },
+      { status: 400, text: refusal },
+      {
+        status: 500,
+        headers: { 'retry-after-ms': '0' },
+        text: '{"detail":"Streaming is not supported by the upstream"}',
+      },
+    ])
+    const refused = (await rejection(client.chat.stream(request).final())) as StreamingUnsupportedError
+    expect(StreamingUnsupportedError.isInstance(refused)).toBe(true)
+    expect(refused.statusCode).toBe(400)
+    expect(refused.isRetryable).toBe(false)
+    expect(refused.responseBody).toBe(refusal)
+    expect(refused.message).toBe(
+      'vLLM /v1/chat/completions returned HTTP 400: Streaming responses are not supported (this server takes only non-streaming calls: use create() or createEvents() instead of stream())',
+    )
+    const fromCreate = await rejection(client.chat.create(request))
+    expect(APICallError.isInstance(fromCreate)).toBe(true)
+    expect(StreamingUnsupportedError.isInstance(fromCreate)).toBe(false)
+    const serverError = await rejection(client.chat.stream(request).final())
+    expect(StreamingUnsupportedError.isInstance(serverError)).toBe(false)
+    expect((serverError as APICallError).statusCode).toBe(500)
+    // the 500 is retried twice (maxRetries 2), the 400s are not: 1 + 1 + 3 requests
+    expect(requests).toHaveLength(5)
   })
 
   it('retries 429/503 before the first byte, honouring Retry-After, and tells the observer', async () => {

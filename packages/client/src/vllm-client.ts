@@ -7,8 +7,10 @@ import {
   type TokenRecord,
   type TokenStreamingClient,
 } from '@vllm-tito/spec'
+import { BodyTokenStream } from './body-token-stream'
 import { buildRecords } from './build-records'
 import { readClientOptions } from './client-options'
+import type { EventBatch } from './event-batch'
 import { malformedBody, requestJson } from './json-request'
 import { validateChatRequest, validateCompletionRequest, wireBody } from './request-bodies'
 import { chatSettings, completionSettings, type ResponseSettings } from './response-settings'
@@ -58,6 +60,9 @@ export interface VLLMClientOptions {
   observer?: ClientCallObserver
 }
 
+/** The three ways to call an endpoint. */
+type CallMethod = 'stream' | 'create' | 'createEvents'
+
 /** One call, checked and in its wire form. */
 interface PreparedCall {
   /** Endpoint path, e.g. `/v1/chat/completions`. */
@@ -96,6 +101,12 @@ export class VLLMClient implements TokenStreamingClient {
     stream(request: ChatRequest, options?: TokenCallOptions): VLLMTokenStream
     /** A non-streaming chat call: one record per choice. */
     create(request: ChatRequest, options?: TokenCallOptions): Promise<TokenRecord[]>
+    /**
+     * A non-streaming chat call (`stream: false`) read as the events a stream of the same reply gives, one
+     * delta of each kind per choice, then `response-end`; for servers that refuse streaming (Agent Lightning's
+     * gateway). The request is sent when the stream is first read; failures are those of `create()`.
+     */
+    createEvents(request: ChatRequest, options?: TokenCallOptions): VLLMTokenStream
   }
 
   /** `/v1/completions`, the token-in endpoint (`prompt` may be `number[]` or `number[][]`). */
@@ -104,6 +115,8 @@ export class VLLMClient implements TokenStreamingClient {
     stream(request: CompletionRequest, options?: TokenCallOptions): VLLMTokenStream
     /** A non-streaming completions call: one record per prompt × choice, each with its prompt ids. */
     create(request: CompletionRequest, options?: TokenCallOptions): Promise<TokenRecord[]>
+    /** A non-streaming completions call read as the events a stream gives (see `chat.createEvents`). */
+    createEvents(request: CompletionRequest, options?: TokenCallOptions): VLLMTokenStream
   }
 
   constructor(options: VLLMClientOptions) {
@@ -172,23 +185,35 @@ export class VLLMClient implements TokenStreamingClient {
     return this.toString()
   }
 
-  /** The `stream` and `create` calls of one endpoint: the request is checked, then sent in its wire form. */
+  /** The calls of one endpoint: the request is checked, then sent in its wire form. */
   #endpoint<R extends ChatRequest | CompletionRequest>(
     name: 'chat' | 'completions',
     path: string,
     validate: (request: R, method: string) => void,
     settingsOf: (request: R, streaming: boolean) => ResponseSettings,
   ) {
-    const prepare = (request: R, streaming: boolean): PreparedCall => {
-      const method = `${name}.${streaming ? 'stream' : 'create'}`
+    const prepare = (request: R, callMethod: CallMethod): PreparedCall => {
+      const method = `${name}.${callMethod}`
+      const streaming = callMethod === 'stream'
       validate(request, method)
       return { path, method, body: wireBody(request, streaming), settings: settingsOf(request, streaming) }
     }
     return {
       stream: (request: R, options?: TokenCallOptions): VLLMTokenStream =>
-        this.#stream(prepare(request, true), options),
-      create: async (request: R, options?: TokenCallOptions): Promise<TokenRecord[]> =>
-        this.#create(prepare(request, false), options),
+        this.#stream(prepare(request, 'stream'), options),
+      create: async (request: R, options?: TokenCallOptions): Promise<TokenRecord[]> => {
+        const call = prepare(request, 'create')
+        const { policy, signal } = this.#callOptions(call.method, options)
+        return this.#readBody(call, policy, signal, null)
+      },
+      createEvents: (request: R, options?: TokenCallOptions): VLLMTokenStream => {
+        const call = prepare(request, 'createEvents')
+        const { policy, signal } = this.#callOptions(call.method, options)
+        return new BodyTokenStream(
+          (callSignal, events) => this.#readBody(call, policy, callSignal, events),
+          signal,
+        )
+      },
     }
   }
 
@@ -206,9 +231,16 @@ export class VLLMClient implements TokenStreamingClient {
     })
   }
 
-  /** A non-streaming call: the body goes through the same response state as a stream's chunks. */
-  async #create(call: PreparedCall, options: TokenCallOptions | undefined): Promise<TokenRecord[]> {
-    const { policy, signal } = this.#callOptions(call.method, options)
+  /**
+   * A non-streaming call: the body goes through the same response state as a stream's chunks, pushing its
+   * events to `events` when given.
+   */
+  async #readBody(
+    call: PreparedCall,
+    policy: TokenIdPolicy,
+    signal: AbortSignal | undefined,
+    events: EventBatch | null,
+  ): Promise<TokenRecord[]> {
     const { path, body, settings } = call
     try {
       const request = { method: 'post' as const, path, body, signal }
@@ -223,7 +255,7 @@ export class VLLMClient implements TokenStreamingClient {
           site: this.#transport.site(path),
         })
       }
-      const response = new ResponseState(settings)
+      const response = new ResponseState(settings, events)
       try {
         response.apply(parsed)
       } catch (error) {

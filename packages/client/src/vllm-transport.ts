@@ -100,7 +100,7 @@ export class VLLMTransport {
         if (request.signal.aborted) throw abortReasonError(request.signal)
         const failure =
           error instanceof AdapterError ? error.failure : { kind: 'other' as const, cause: error }
-        const mapped = toApiCallError(failure, this.site(request.path))
+        const mapped = toApiCallError(failure, this.site(request.path), request.stream === true)
         const delayMs = attempt <= maxRetries ? retryDelayMs(mapped, attempt) : null
         if (delayMs === null) throw mapped
         notify(() => observer.onRetry({ path: request.path, attempt, delayMs, error: mapped }))

@@ -4,6 +4,7 @@ import {
   ContextOverflowError,
   isRetryableStatus,
   StreamInterruptedError,
+  StreamingUnsupportedError,
   TokenIdsMismatchError,
   TokenIdsUnavailableError,
   VLLMTitoError,
@@ -88,6 +89,26 @@ describe('error classes', () => {
     expect(error.partialRecords).toEqual([partial])
     expect(error.statusCode).toBe(500)
     expect(error.message).toBe('connection reset')
+  })
+
+  it('mark a refused streaming call as a non-retryable APICallError of its own class', () => {
+    const error = new StreamingUnsupportedError({
+      message: 'streaming refused',
+      statusCode: 400,
+      isRetryable: true,
+      responseBody: '{"detail":"Streaming responses are not supported"}',
+    })
+    expect(error.name).toBe('StreamingUnsupportedError')
+    expect(error.isRetryable).toBe(false)
+    expect(error.statusCode).toBe(400)
+    expect(StreamingUnsupportedError.isInstance(error)).toBe(true)
+    expect(APICallError.isInstance(error)).toBe(true)
+    expect(ContextOverflowError.isInstance(error)).toBe(false)
+    expect(StreamingUnsupportedError.isInstance(new APICallError({ message: 'x', statusCode: 400 }))).toBe(
+      false,
+    )
+    const foreign = new secondCopy.StreamingUnsupportedError({ message: 'refused', statusCode: 400 })
+    expect(StreamingUnsupportedError.isInstance(foreign)).toBe(true)
   })
 
   it('name the fix when token ids are unavailable', () => {

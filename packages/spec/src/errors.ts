@@ -101,6 +101,26 @@ export class ContextOverflowError extends APICallError {
   }
 }
 
+const streamingUnsupportedSymbol = Symbol.for(`${BASE_MARKER}.streaming-unsupported`)
+
+/**
+ * The server refused a streaming call: HTTP 400 saying streaming is not supported. Agent Lightning's gateway
+ * answers every `stream: true` call so (`{"detail":"Streaming responses are not supported"}`); a
+ * non-streaming call of the same request goes through. Never retryable.
+ */
+export class StreamingUnsupportedError extends APICallError {
+  readonly [streamingUnsupportedSymbol] = true
+  override readonly name: string = 'StreamingUnsupportedError'
+
+  constructor(options: APICallErrorOptions) {
+    super({ ...options, isRetryable: false })
+  }
+
+  static override isInstance(error: unknown): error is StreamingUnsupportedError {
+    return hasMarker(error, streamingUnsupportedSymbol)
+  }
+}
+
 const unavailableSymbol = Symbol.for(`${BASE_MARKER}.token-ids-unavailable`)
 
 /** The server returned no token ids although they were required. */

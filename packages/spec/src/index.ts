@@ -27,6 +27,7 @@ export {
   ContextOverflowError,
   isRetryableStatus,
   StreamInterruptedError,
+  StreamingUnsupportedError,
   TokenIdsMismatchError,
   TokenIdsUnavailableError,
   VLLMTitoError,

@@ -28,5 +28,13 @@ export interface TokenStreamingClient {
   chat: {
     /** Starts a streaming `/v1/chat/completions` call. */
     stream(request: ChatRequest, options?: StreamCallOptions): TokenStream
+    /**
+     * Starts a non-streaming `/v1/chat/completions` call (`stream: false`) whose one response body is handed
+     * out as the events a stream of the same reply gives: the same kinds in the same order, with one delta of
+     * each kind per choice instead of many, ending with `response-end`; `final()` gives the same records a
+     * stream would. For servers that refuse streaming, such as Agent Lightning's gateway. Optional: a client
+     * without it can only stream, and `VLLMModel` then refuses `stream: false`.
+     */
+    createEvents?(request: ChatRequest, options?: StreamCallOptions): TokenStream
   }
 }

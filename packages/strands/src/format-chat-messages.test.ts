@@ -100,10 +100,15 @@ describe('formatChatMessages', () => {
     ])
   })
 
-  it('echoes malformed arguments verbatim and re-serialises input a hook replaced', () => {
+  it('sends {} for arguments that are not a JSON object, the raw text otherwise, and re-serialises replaced input', () => {
     const record = makeRecord({
       text: '',
-      toolCalls: [{ index: 0, id: 'call-a', name: 'calculator', arguments: '{"expression": "2+2"}' }],
+      toolCalls: [
+        { index: 0, id: 'call-a', name: 'calculator', arguments: '{"expression": "2+2"}' },
+        { index: 1, id: 'call-b', name: 'calculator', arguments: '{"expression": 2+' },
+        { index: 2, id: 'call-c', name: 'calculator', arguments: '{"expression":  "3*3"}' },
+        { index: 3, id: 'call-d', name: 'calculator', arguments: '[1, 2]' },
+      ],
     })
     const message = assistant(
       [
@@ -113,12 +118,16 @@ describe('formatChatMessages', () => {
           toolUseId: 'call-b',
           input: { [INVALID_JSON_ARGUMENTS_KEY]: '{"expression": 2+' },
         }),
+        new ToolUseBlock({ name: 'calculator', toolUseId: 'call-c', input: { expression: '3*3' } }),
+        new ToolUseBlock({ name: 'calculator', toolUseId: 'call-d', input: [1, 2] }),
       ],
       record,
     )
-    expect(formatChatMessages([message])[0]?.tool_calls).toEqual([
-      { id: 'call-a', type: 'function', function: { name: 'calculator', arguments: '{"expression":"5+5"}' } },
-      { id: 'call-b', type: 'function', function: { name: 'calculator', arguments: '{"expression": 2+' } },
+    expect(formatChatMessages([message])[0]?.tool_calls?.map((call) => call.function.arguments)).toEqual([
+      '{"expression":"5+5"}',
+      '{}',
+      '{"expression":  "3*3"}',
+      '{}',
     ])
   })
 

@@ -11,6 +11,7 @@ import {
   type ChatMessage,
   type ChatToolCall,
   extractTokenRecord,
+  isPlainObject,
   MESSAGE_METADATA_KEY,
   type TokenRecord,
   type ToolCallRecord,
@@ -26,8 +27,10 @@ import {
  * - reasoning goes back under both names, `reasoning` (the only one vLLM reads since vllm-project/vllm#33402)
  *   and `reasoning_content` (for servers and proxies that read the old name); vLLM hands it to the chat
  *   template under both, and the template decides whether to render it;
- * - tool-call arguments are the raw string the model produced (from the token record, or from the
- *   invalid-JSON wrapper), unless a hook changed the input, in which case the new input is serialised;
+ * - tool-call arguments are the raw string the model produced (from the token record) when it is a JSON
+ *   object, the new input serialised when a hook changed it, and `{}` when the model's text is not a JSON
+ *   object (malformed JSON): vLLM before vllm-project/vllm#48922 refuses such text with a 400 on every later
+ *   call, and later versions render it as `{}` anyway (see `rawArguments`);
  * - error tool results are sent without any prefix (the text already says what went wrong, as in Python);
  * - several user text blocks are joined with `\n`, as vLLM joins text parts for string-content templates.
  *
@@ -159,9 +162,22 @@ function recordedCall(
   return byPosition?.id === null && byPosition.name === block.name ? byPosition : undefined
 }
 
+/**
+ * What every vLLM renders for arguments that are not a JSON object since vllm-project/vllm#48922, and what
+ * none of them refuses: earlier versions answer 400 to replayed text that is not JSON, on every later call.
+ */
+const EMPTY_ARGUMENTS = '{}'
+
+/**
+ * The arguments sent back for a tool call: the raw string the model produced when it is a JSON object and no
+ * hook replaced the input, the new input serialised when one did, and `{}` for anything that is not a JSON
+ * object (malformed, nested too deep to hand over parsed, an array or a scalar). The record keeps the raw
+ * text; the next prompt then differs from what the model sampled there, which the trajectory builder detects.
+ */
 function rawArguments(block: ToolUseBlock, call: ToolCallRecord | undefined): string {
-  const invalid = unwrapInvalidJsonArguments(block.input)
-  if (invalid !== undefined) return invalid
+  if (unwrapInvalidJsonArguments(block.input) !== undefined || !isPlainObject(block.input)) {
+    return EMPTY_ARGUMENTS
+  }
   if (call !== undefined && sameJson(call.arguments, block.input)) return call.arguments
   return JSON.stringify(block.input)
 }

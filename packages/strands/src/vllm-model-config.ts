@@ -22,6 +22,13 @@ export interface VLLMModelConfig extends BaseModelConfig {
   /** Send no `tools` or `tool_choice` (for servers started without a tool-call parser). Default `false`. */
   disableTools?: boolean
   /**
+   * Stream each call (`true`, the default) or send it with `stream: false` and map the whole response to the
+   * same Strands events and the same record. Set `false` for servers that refuse streaming, such as Agent
+   * Lightning's gateway (HTTP 400 "Streaming responses are not supported"). Needs a client with
+   * `chat.createEvents` (a `VLLMClient` has it).
+   */
+  stream?: boolean
+  /**
    * Extra generation parameters merged into the request body (`top_k`, `chat_template_kwargs`, `logprobs`,
    * …). A Python-style `extra_body` object is merged into the top level, not sent as a field.
    */

@@ -7,6 +7,7 @@ const CONFIG_KEYS = [
   'modelId',
   'returnTokenIds',
   'disableTools',
+  'stream',
   'params',
   'maxTokens',
   'temperature',
@@ -32,17 +33,17 @@ export function readModelOptions(options: VLLMModelOptions): {
     isTokenStreamingClient,
   )
   const { apiKey: _key, client: _client, ...config } = options
-  return { apiKey, client, config: readModelConfig(where, config, client !== undefined) }
+  return { apiKey, client, config: readModelConfig(where, config, client) }
 }
 
 /**
- * Checks a model config (`hasClient`: a client was passed, so `baseUrl` is not needed) and returns it as
- * given. Throws `InvalidOptionError` naming the first problem.
+ * Checks a model config (`client`: the client that was passed, so `baseUrl` is not needed; `undefined` for
+ * the default `VLLMClient`) and returns it as given. Throws `InvalidOptionError` naming the first problem.
  */
 export function readModelConfig(
   where: string,
   config: VLLMModelConfig,
-  hasClient: boolean,
+  client: TokenStreamingClient | undefined,
 ): CheckedModelConfig {
   const read = new OptionReader(where, config).rejectUnknown(CONFIG_KEYS)
   const modelId = read.string('modelId', { nonEmpty: true })
@@ -53,7 +54,7 @@ export function readModelConfig(
     )
   }
   const baseUrl = read.string('baseUrl', { nonEmpty: true })
-  if (!hasClient && baseUrl === undefined) {
+  if (client === undefined && baseUrl === undefined) {
     read.fail(
       'baseUrl',
       'VLLMModel needs `baseUrl` (e.g. http://localhost:8000/v1) unless a `client` is passed',
@@ -61,6 +62,12 @@ export function readModelConfig(
   }
   read.boolean('returnTokenIds')
   read.boolean('disableTools')
+  if (read.boolean('stream') === false && client !== undefined && client.chat.createEvents === undefined) {
+    read.fail(
+      'stream',
+      '`stream: false` needs a client with chat.createEvents (a VLLMClient has it); the given client can only stream',
+    )
+  }
   read.integer('maxTokens', { minimum: 1 })
   read.finiteNumber('temperature')
   read.finiteNumber('topP')

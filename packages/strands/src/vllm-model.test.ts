@@ -16,6 +16,7 @@ import {
   INVALID_JSON_ARGUMENTS_KEY,
   InvalidOptionError,
   StreamInterruptedError,
+  StreamingUnsupportedError,
   toResponseFields,
 } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
@@ -25,7 +26,10 @@ import { VLLMModel } from './vllm-model'
 
 const userMessage = new Message({ role: 'user', content: [new TextBlock('What is 2+2?')] })
 
-function modelWith(calls: ScriptedCall[], config: { returnTokenIds?: boolean; disableTools?: boolean } = {}) {
+function modelWith(
+  calls: ScriptedCall[],
+  config: { returnTokenIds?: boolean; disableTools?: boolean; stream?: boolean } = {},
+) {
   const client = scriptedClient(calls)
   const model = new VLLMModel({ modelId: 'Qwen/Qwen3-8B', client, ...config })
   return { model, client }
@@ -298,6 +302,87 @@ describe('VLLMModel errors', () => {
   })
 })
 
+describe('VLLMModel with stream: false', () => {
+  it("calls chat.createEvents with the signal and maps its events as a stream's", async () => {
+    const { events, record } = replyEvents({ text: ['The answer is 4.'] })
+    const streaming = modelWith([{ events }])
+    const nonStreaming = modelWith([{ events }], { stream: false })
+    const controller = new AbortController()
+    const fromStream = await collect(streaming.model.stream([userMessage]))
+    const fromBody = await collect(
+      nonStreaming.model.stream([userMessage], { cancelSignal: controller.signal }),
+    )
+    expect(streaming.client.received.map((call) => call.method)).toEqual(['stream'])
+    expect(nonStreaming.client.received.map((call) => call.method)).toEqual(['createEvents'])
+    expect(nonStreaming.client.received[0]?.options?.signal).toBe(controller.signal)
+    expect(fromBody).toEqual(fromStream)
+    expect(fromBody.at(-2)).toMatchObject({ additionalModelResponseFields: { token_record: record } })
+  })
+
+  it('refuses stream: false for a client without chat.createEvents, and a stream value that is not a boolean', () => {
+    const streamOnly = { chat: { stream: scriptedClient([]).chat.stream } }
+    const cases: Array<[() => unknown, string]> = [
+      [
+        () => new VLLMModel({ modelId: 'm', client: streamOnly, stream: false }),
+        'new VLLMModel: `stream: false` needs a client with chat.createEvents (a VLLMClient has it); the given client can only stream',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm', client: streamOnly }).updateConfig({ stream: false }),
+        'VLLMModel.updateConfig: `stream: false` needs a client with chat.createEvents (a VLLMClient has it); the given client can only stream',
+      ],
+      [
+        () => new VLLMModel({ modelId: 'm', baseUrl: 'http://h:1/v1', stream: 'no' as never }),
+        'new VLLMModel: option `stream` must be `true` or `false`, got the string "no"',
+      ],
+    ]
+    for (const [create, message] of cases) {
+      const error = (() => {
+        try {
+          create()
+        } catch (caught) {
+          return caught
+        }
+        return undefined
+      })()
+      expect(InvalidOptionError.isInstance(error), message).toBe(true)
+      expect((error as InvalidOptionError).option).toBe('stream')
+      expect((error as InvalidOptionError).message).toBe(message)
+    }
+    expect(new VLLMModel({ modelId: 'm', baseUrl: 'http://h:1/v1', stream: false }).getConfig()).toEqual({
+      modelId: 'm',
+      baseUrl: 'http://h:1/v1',
+      stream: false,
+    })
+  })
+
+  it('fails the call clearly when the client lost chat.createEvents after the model was made', async () => {
+    const client = scriptedClient([])
+    const model = new VLLMModel({ modelId: 'm', client, stream: false })
+    ;(client.chat as { createEvents?: unknown }).createEvents = undefined
+    const error = await collect(model.stream([userMessage])).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(ModelError)
+    expect((error as Error).message).toBe(
+      '`stream: false` needs a client with chat.createEvents; the client can only stream',
+    )
+  })
+
+  it('maps a server refusing streaming to a ModelError that says to set stream: false', async () => {
+    const refusal = new StreamingUnsupportedError({
+      message: 'vLLM /v1/chat/completions returned HTTP 400: Streaming responses are not supported',
+      statusCode: 400,
+      path: '/v1/chat/completions',
+      responseBody: '{"detail":"Streaming responses are not supported"}',
+    })
+    const { model } = modelWith([{ events: [], error: refusal }])
+    const error = await collect(model.stream([userMessage])).catch((caught: unknown) => caught)
+    expect((error as Error).constructor).toBe(ModelError)
+    expect((error as Error).message).toBe(
+      "the server refuses streaming calls (HTTP 400 from /v1/chat/completions); set `stream: false` on VLLMModel (new VLLMModel({ …, stream: false })), as Agent Lightning's gateway requires",
+    )
+    expect((error as Error).cause).toBe(refusal)
+  })
+})
+
 describe('VLLMModel config', () => {
   it('rejects a missing modelId or baseUrl with an InvalidOptionError naming the option', () => {
     const cases: Array<[() => unknown, string, string]> = [
@@ -319,7 +404,7 @@ describe('VLLMModel config', () => {
       [
         () => new VLLMModel({ modelId: 'm', baseUrl: 'http://h:1/v1', returnTokenId: true } as never),
         'returnTokenId',
-        'new VLLMModel: unknown option `returnTokenId` (did you mean `returnTokenIds`?); known options: baseUrl, modelId, returnTokenIds, disableTools, params, maxTokens, temperature, topP, contextWindowLimit, apiKey, client',
+        'new VLLMModel: unknown option `returnTokenId` (did you mean `returnTokenIds`?); known options: baseUrl, modelId, returnTokenIds, disableTools, stream, params, maxTokens, temperature, topP, contextWindowLimit, apiKey, client',
       ],
       [
         () => new VLLMModel({ modelId: 'm', client: { chat: {} } as never }),

@@ -4,11 +4,18 @@ import {
   MaxTokensError,
   type Message,
   Model,
+  ModelError,
   type ModelStreamEvent,
   type StreamOptions,
 } from '@strands-agents/sdk'
 import { VLLMClient } from '@vllm-tito/client'
-import { MESSAGE_METADATA_KEY, type TokenStreamingClient } from '@vllm-tito/spec'
+import {
+  type ChatRequest,
+  MESSAGE_METADATA_KEY,
+  type StreamCallOptions,
+  type TokenStream,
+  type TokenStreamingClient,
+} from '@vllm-tito/spec'
 import { formatChatRequest } from './format-chat-request'
 import { mapTokenStream } from './map-token-stream'
 import { toStrandsError } from './to-strands-error'
@@ -26,10 +33,12 @@ type StreamAggregatedResult =
  *
  * Each call streams `/v1/chat/completions` through a {@link TokenStreamingClient} (by default a `VLLMClient`
  * from `@vllm-tito/client`) and yields Strands events: reasoning, text, every tool call (parallel ones
- * included), usage. The message-stop event carries `additionalModelResponseFields` =
- * `{ prompt_token_ids, token_ids, token_record }`, and the same object is set on the aggregated message as
- * `message.metadata.custom.vllm`, so it survives into `agent.messages` and the `AgentResult` (and into
- * `MaxTokensError.partialMessage`).
+ * included), usage. With `stream: false` each call is one non-streaming request whose response the client
+ * hands out as the events a stream gives, so both modes map through the same code to the same events and
+ * records (for servers that refuse streaming, such as Agent Lightning's gateway). The message-stop event
+ * carries `additionalModelResponseFields` = `{ prompt_token_ids, token_ids, token_record }`, and the same
+ * object is set on the aggregated message as `message.metadata.custom.vllm`, so it survives into
+ * `agent.messages` and the `AgentResult` (and into `MaxTokensError.partialMessage`).
  *
  * @example
  * ```ts
@@ -67,7 +76,7 @@ export class VLLMModel extends Model<VLLMModelConfig> {
     this.config = readModelConfig(
       'VLLMModel.updateConfig',
       { ...this.config, ...modelConfig },
-      !this.ownsClient,
+      this.ownsClient ? undefined : this.client,
     )
     if (this.ownsClient && this.config.baseUrl !== previousBaseUrl) {
       this.client = createDefaultClient(this.config, this.#apiKey)
@@ -80,18 +89,16 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   }
 
   /**
-   * Streams one model call. `options.cancelSignal` aborts the HTTP request. Errors are Strands errors:
-   * `ModelThrottledError` (HTTP 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's
-   * error as `cause`.
+   * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events.
+   * `options.cancelSignal` aborts the HTTP request. Errors are Strands errors: `ModelThrottledError` (HTTP
+   * 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's error as `cause` (for a server
+   * that refuses streaming, its message says to set `stream: false`).
    */
   override async *stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent> {
     try {
       const request = formatChatRequest(this.config, messages, options)
-      const events = this.client.chat.stream(
-        request,
-        options?.cancelSignal === undefined ? undefined : { signal: options.cancelSignal },
-      )
-      yield* mapTokenStream(events)
+      const callOptions = options?.cancelSignal === undefined ? undefined : { signal: options.cancelSignal }
+      yield* mapTokenStream(startCall(this.client, request, callOptions, this.config.stream !== false))
     } catch (error) {
       throw toStrandsError(error)
     }
@@ -135,6 +142,21 @@ function attachResponseFields(message: Message, responseFields: JSONValue | unde
     ...message.metadata,
     custom: { ...message.metadata?.custom, [MESSAGE_METADATA_KEY]: responseFields },
   }
+}
+
+/** Starts the call: a stream, or a non-streaming call read as the events a stream gives. */
+function startCall(
+  client: TokenStreamingClient,
+  request: ChatRequest,
+  options: StreamCallOptions | undefined,
+  streaming: boolean,
+): TokenStream {
+  if (streaming) return client.chat.stream(request, options)
+  // the options check refuses `stream: false` for such a client; this covers one that lost the method since
+  if (client.chat.createEvents === undefined) {
+    throw new ModelError('`stream: false` needs a client with chat.createEvents; the client can only stream')
+  }
+  return client.chat.createEvents(request, options)
 }
 
 function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStreamingClient {

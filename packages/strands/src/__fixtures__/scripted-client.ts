@@ -19,27 +19,28 @@ export interface ScriptedCall {
 
 /** A request the scripted client received. */
 export interface ReceivedCall {
+  /** Which method was called: a stream, or a non-streaming call read as events. */
+  method: 'stream' | 'createEvents'
   request: ChatRequest
   options: StreamCallOptions | undefined
 }
 
 /**
- * A {@link TokenStreamingClient} that replays scripted event sequences, one per call, and records what it
- * was asked. It stands in for the HTTP client where a test is about event mapping, not transport.
+ * A {@link TokenStreamingClient} that replays scripted event sequences, one per call (from `chat.stream` and
+ * `chat.createEvents` alike), and records what it was asked. It stands in for the HTTP client where a test is
+ * about event mapping, not transport.
  */
-export function scriptedClient(calls: ScriptedCall[]): TokenStreamingClient & { received: ReceivedCall[] } {
+export function scriptedClient(
+  calls: ScriptedCall[],
+): TokenStreamingClient & { received: ReceivedCall[]; chat: Required<TokenStreamingClient['chat']> } {
   const received: ReceivedCall[] = []
-  return {
-    received,
-    chat: {
-      stream(request: ChatRequest, options?: StreamCallOptions): TokenStream {
-        const call = calls[received.length]
-        received.push({ request, options })
-        if (call === undefined) throw new Error(`no scripted call #${received.length}`)
-        return scriptedStream(call, options?.signal)
-      },
-    },
+  const replay = (method: ReceivedCall['method']) => (request: ChatRequest, options?: StreamCallOptions) => {
+    const call = calls[received.length]
+    received.push({ method, request, options })
+    if (call === undefined) throw new Error(`no scripted call #${received.length}`)
+    return scriptedStream(call, options?.signal)
   }
+  return { received, chat: { stream: replay('stream'), createEvents: replay('createEvents') } }
 }
 
 function scriptedStream(call: ScriptedCall, signal: AbortSignal | undefined): TokenStream {

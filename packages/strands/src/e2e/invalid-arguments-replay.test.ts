@@ -1,16 +1,30 @@
-// A model's malformed tool-call JSON, replayed by VLLMModel verbatim on the next call, against each vLLM
-// generation's input side: vLLM parses replayed arguments before rendering (`_postprocess_messages` in
-// vllm/entrypoints/chat_utils.py), so what the next call gets depends on the version.
-import { Agent, ModelError, ModelStreamUpdateEvent, NullConversationManager, tool } from '@strands-agents/sdk'
+// A model's malformed tool-call JSON against each vLLM generation's input side: vLLM parses replayed arguments
+// before rendering (`_postprocess_messages` in vllm/entrypoints/chat_utils.py), and before
+// vllm-project/vllm#48922 text that is not JSON is a 400 on every later call. VLLMModel sends `{}` for such a
+// call, so no version ends the rollout; the prompt then differs from what the model sampled, and the
+// trajectory builder reports the break.
+import { Agent, ModelStreamUpdateEvent, NullConversationManager, tool } from '@strands-agents/sdk'
+import { VLLMClient } from '@vllm-tito/client'
 import { type MockVllmMode, type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
-import { APICallError, extractTokenRecord, type TokenRecord } from '@vllm-tito/spec'
+import { type ChatMessage, extractTokenRecord, type TokenRecord } from '@vllm-tito/spec'
+import { buildTrajectory, QWEN3_SPECIAL_TOKEN_IDS } from '@vllm-tito/trajectory'
 import { VLLMToolValidationHooks } from '@vllm-tito/validation/strands'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { rewritingFetch } from '../__fixtures__/rewriting-fetch'
 import { VLLMModel } from '../vllm-model'
 
 const MODEL_ID = 'Qwen/Qwen3-8B'
 const BAD_CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": 2+2}}\n</tool_call>'
+const GOOD_CALL = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "2+2"}}\n</tool_call>'
+/**
+ * Without streaming, vLLM's hermes parser returns a call that is not JSON as text; parsers that pass the
+ * arguments through are imitated by rewriting the valid arguments of the response body.
+ */
+const MALFORMED_IN_BODY = [['{\\"expression\\": \\"2+2\\"}', '{\\"expression\\": 2+2}']] as const
+const RENDERED_AS_EMPTY = '<tool_call>\n{"name": "calculator", "arguments": {}}\n</tool_call>'
+/** Every mock-vllm generation, newest first; `pre-0.10.2` returns no token ids. */
+const MODES: readonly MockVllmMode[] = ['current', 'strict-0.20', 'legacy-0.10', 'pre-0.10.2']
 
 const calculator = tool({
   name: 'calculator',
@@ -25,10 +39,15 @@ afterEach(async () => {
   server = undefined
 })
 
-async function runBadCall(mode: MockVllmMode) {
-  server = await startMockVllm({ mode, model: MODEL_ID, policy: { script: [BAD_CALL, 'Sorry, 4.'] } })
+async function runBadCall(mode: MockVllmMode, stream: boolean) {
+  const script = [stream ? BAD_CALL : GOOD_CALL, 'Sorry, 4.']
+  server = await startMockVllm({ mode, model: MODEL_ID, policy: { script } })
+  const client = new VLLMClient({
+    baseUrl: server.baseUrl,
+    ...(!stream && { fetch: rewritingFetch(MALFORMED_IN_BODY) }),
+  })
   const agent = new Agent({
-    model: new VLLMModel({ baseUrl: `${server.baseUrl}/v1`, modelId: MODEL_ID, returnTokenIds: true }),
+    model: new VLLMModel({ client, modelId: MODEL_ID, returnTokenIds: mode !== 'pre-0.10.2', stream }),
     tools: [calculator],
     plugins: [new VLLMToolValidationHooks()],
     printer: false,
@@ -42,27 +61,40 @@ async function runBadCall(mode: MockVllmMode) {
     if (record !== undefined) records.push(record)
   })
   const outcome = await agent.invoke('What is 2+2?').catch((error: unknown) => error)
-  return { outcome, records, mock: server }
+  const secondMessages = server.requests.filter((request) => request.path === '/v1/chat/completions')[1]
+    ?.body as { messages: ChatMessage[] } | undefined
+  return { outcome, records, mock: server, secondMessages: secondMessages?.messages ?? [] }
 }
 
-describe('malformed tool-call JSON replayed verbatim', () => {
-  it('current: the call goes through but renders as {} (vllm-project/vllm#48922): a prefix break', async () => {
-    const { outcome, records, mock } = await runBadCall('current')
-    expect(outcome).not.toBeInstanceOf(Error)
-    expect(records).toHaveLength(2)
-    const secondPrompt = mock.tokenizer.decode(records[1]!.promptTokenIds!)
-    expect(secondPrompt).toContain('<tool_call>\n{"name": "calculator", "arguments": {}}\n</tool_call>')
-    expect(secondPrompt).not.toContain('{"expression": 2+2}')
-  })
+describe('malformed tool-call JSON', () => {
+  it.each(MODES.flatMap((mode) => [true, false].map((stream) => [mode, stream] as const)))(
+    '%s (stream: %s): the rollout goes on, the call goes back as {} and the hooks answer it',
+    async (mode, stream) => {
+      const { outcome, records, mock, secondMessages } = await runBadCall(mode, stream)
+      expect(outcome).not.toBeInstanceOf(Error)
+      expect(records).toHaveLength(2)
+      // the record keeps what the model wrote; only the replayed request carries {}
+      expect(records[0]!.toolCalls[0]!.arguments).toBe('{"expression": 2+2}')
+      const [, assistant, toolResult] = secondMessages
+      expect(assistant?.tool_calls?.[0]?.function.arguments).toBe('{}')
+      expect(toolResult).toEqual({
+        role: 'tool',
+        tool_call_id: assistant?.tool_calls?.[0]?.id,
+        content: 'Error: tool_name=<calculator> | tool input is not valid JSON',
+      })
+      const rendered = mock.tokenizer.renderChat(secondMessages, { mode, addGenerationPrompt: true })
+      expect(rendered).toContain(RENDERED_AS_EMPTY)
+      expect(rendered).not.toContain('2+2}')
+    },
+  )
 
-  it("strict-0.20: the next call is a 400 with Python's JSONDecodeError text, and the rollout ends", async () => {
-    const { outcome, records } = await runBadCall('strict-0.20')
-    expect(outcome).toBeInstanceOf(ModelError)
-    const cause = (outcome as ModelError).cause
-    expect(APICallError.isInstance(cause)).toBe(true)
-    expect((cause as APICallError).statusCode).toBe(400)
-    expect((outcome as ModelError).message).toContain("Expecting ',' delimiter: line 1 column 17 (char 16)")
-    // the first call's record was captured before the second call failed
-    expect(records).toHaveLength(1)
+  it('the prefix break is reported by the trajectory builder, not hidden', async () => {
+    const { records, mock } = await runBadCall('current', true)
+    const [first, second] = records as [TokenRecord, TokenRecord]
+    expect(mock.tokenizer.decode(second.promptTokenIds!)).toContain(RENDERED_AS_EMPTY)
+    expect(second.promptTokenIds!.slice(0, first.promptTokenIds!.length)).toEqual(first.promptTokenIds)
+    const trajectory = buildTrajectory(records, { specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
+    expect(trajectory.breaks.map((finding) => finding.turnIndex)).toEqual([1])
+    expect(trajectory.sequences).toHaveLength(2)
   })
 })
