@@ -25,7 +25,10 @@ export function evaluateArithmetic(expression: string): number {
   return value
 }
 
-/** `sum := product (('+' | '-') product)*`, `product := power (('*' | '/' | '%') power)*`, `power := unary ('^' power)?`. */
+/**
+ * `sum := product (('+' | '-') product)*`, `product := unary (('*' | '/' | '%') unary)*`,
+ * `unary := ('-' | '+') unary | power`, `power := atom (('^' | '**') unary)?`, `atom := number | '(' sum ')'`.
+ */
 class Parser {
   readonly #text: string
   #position = 0
@@ -53,26 +56,27 @@ class Parser {
   }
 
   #product(): number {
-    let value = this.#power()
+    let value = this.#unary()
     for (;;) {
       if (this.#peek('**')) return value
-      if (this.#take('*')) value *= this.#power()
-      else if (this.#take('/')) value /= this.#power()
-      else if (this.#take('%')) value %= this.#power()
+      if (this.#take('*')) value *= this.#unary()
+      else if (this.#take('/')) value /= this.#unary()
+      else if (this.#take('%')) value %= this.#unary()
       else return value
     }
-  }
-
-  #power(): number {
-    const base = this.#unary()
-    if (this.#take('^') || this.#take('**')) return base ** this.#nested(() => this.#power())
-    return base
   }
 
   #unary(): number {
     if (this.#take('-')) return -this.#nested(() => this.#unary())
     if (this.#take('+')) return this.#nested(() => this.#unary())
-    return this.#atom()
+    return this.#power()
+  }
+
+  #power(): number {
+    const base = this.#atom()
+    // the exponent may carry a sign (2 ^ -1); the power binds tighter than a leading sign (-2 ^ 2 = -4)
+    if (this.#take('^') || this.#take('**')) return base ** this.#nested(() => this.#unary())
+    return base
   }
 
   #atom(): number {
