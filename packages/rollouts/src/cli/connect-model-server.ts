@@ -30,11 +30,17 @@ export async function connectModelServer(options: {
   modelId: string | undefined
   apiKey: string | undefined
   where: string
+  /** The embedded mock's delay before each answer, ms (to try timeouts and saturation). Default 0. */
+  embeddedDelayMs?: number
 }): Promise<ModelServer> {
   const { where } = options
   if (options.baseUrl === undefined) {
     const modelId = options.modelId ?? EMBEDDED_MODEL_ID
-    const server = await startMockVllm({ model: modelId, policy: 'demo' })
+    const server = await startMockVllm({
+      model: modelId,
+      policy: 'demo',
+      pacing: { firstTokenDelayMs: options.embeddedDelayMs ?? 0 },
+    })
     return {
       baseUrl: server.baseUrl,
       modelId,

@@ -14,6 +14,7 @@ const FLAGS = {
   'max-pending': { type: 'string' },
   'retry-after': { type: 'string' },
   'embedded-mock': { type: 'boolean' },
+  'embedded-mock-delay': { type: 'string' },
   'grace-period': { type: 'string' },
 } as const
 
@@ -30,6 +31,7 @@ liveness probe, GET /ready the readiness probe (503 when saturated or draining).
   --retry-after <seconds>     the Retry-After of a 429 (default 1)
   --grace-period <seconds>    on SIGTERM, how long open requests may take to finish (default 30)
   --embedded-mock             start mock-vllm in this process and use it when a request names no base_url
+  --embedded-mock-delay <ms>  the embedded mock's delay before each answer (to try timeouts and saturation)
 ${RUNNER_FLAGS_USAGE.replace('(default: the embedded mock-vllm, started in this process)', '(for requests without base_url)').replace("(default: the server's first model)", '(for requests without model)')}
 `
 
@@ -53,14 +55,20 @@ export async function serveCommand(
   const retryAfterSeconds = flags.integer('retry-after', 1, 3_600) ?? 1
   const graceMs = Math.round((flags.positiveNumber('grace-period') ?? 30) * 1000)
   const agent = await loadAgentModule(runner.agentPath, WHERE)
+  const embeddedDelayMs = flags.integer('embedded-mock-delay', 0, 3_600_000)
+  if (embeddedDelayMs !== undefined && !embedded) {
+    flags.fail('embedded-mock-delay', '--embedded-mock-delay needs --embedded-mock')
+  }
   let mock: ModelServer | undefined
-  if (embedded)
+  if (embedded) {
     mock = await connectModelServer({
       baseUrl: undefined,
       modelId: runner.modelId,
       apiKey: undefined,
       where: WHERE,
+      embeddedDelayMs: embeddedDelayMs ?? 0,
     })
+  }
   const baseUrl = mock?.baseUrl ?? runner.baseUrl
   const modelId = mock?.modelId ?? runner.modelId
   const service = await startRolloutService({
