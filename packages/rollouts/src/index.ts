@@ -13,6 +13,7 @@ export {
 } from './calculator/calculator-agent'
 export { ArithmeticError, evaluateArithmetic } from './calculator/evaluate-arithmetic'
 export { classifyFailure } from './classify-failure'
+export { parseTasks, readTasksFile } from './cli/read-tasks-file'
 export { ConcurrencyLimiter } from './concurrency-limiter'
 export {
   InvalidTaskError,
@@ -43,4 +44,19 @@ export {
 } from './routing-headers'
 export type { RolloutIds, RunRolloutsOptions } from './run-options'
 export { type RolloutRun, runRollouts } from './run-rollouts'
+export { type GroupSummary, type RunSummary, summarizeRun } from './run-summary'
+export { type RolloutService, startRolloutService } from './service/rollout-service'
+export type { RolloutServiceOptions } from './service/service-options'
 export { type SingleTurnRolloutOptions, singleTurnRollout } from './single-turn-rollout'
+export {
+  formatTrainerRows,
+  TRAINER_FORMATS,
+  type TrainerFormat,
+  type TrainerIds,
+  type TrainerRows,
+  type TrainerRowsOptions,
+  tokensTrainedOn,
+  toTrainerRollout,
+  toTrainerRows,
+  trajectoryOptionsFor,
+} from './trainer-rows'
