@@ -46,7 +46,8 @@ export function createRolloutModelClient(client: VLLMClient, signal: AbortSignal
     signal: options?.signal === undefined ? signal : AbortSignal.any([signal, options.signal]),
   })
   const noteRequest = (request: ChatRequest) => {
-    firstRequest ??= structuredClone(request)
+    // the messages array is copied: an agent may append to its own list after the call
+    firstRequest ??= { ...request, messages: [...request.messages] }
   }
   return {
     chat: {
