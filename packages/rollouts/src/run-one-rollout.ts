@@ -100,8 +100,13 @@ async function runAttempt(
   runSignal: AbortSignal,
   attempt: number,
 ): Promise<AttemptEnd> {
+  // one controller per attempt, the run's abort forwarded by hand: AbortSignal.any costs a weak reference and a
+  // finalizer per signal, which thousands of concurrent attempts turn into garbage-collector time
   const attemptController = new AbortController()
-  const signal = AbortSignal.any([runSignal, attemptController.signal])
+  const signal = attemptController.signal
+  const forwardRunAbort = () => attemptController.abort(runSignal.reason)
+  if (runSignal.aborted) forwardRunAbort()
+  else runSignal.addEventListener('abort', forwardRunAbort, { once: true })
   const timer = setTimeout(
     () => attemptController.abort(new RolloutTimeoutError(settings.timeoutMs)),
     settings.timeoutMs,
@@ -138,6 +143,7 @@ async function runAttempt(
       client,
     }
   } finally {
+    runSignal.removeEventListener('abort', forwardRunAbort)
     clearTimeout(timer)
   }
 }
