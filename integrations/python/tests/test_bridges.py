@@ -156,6 +156,20 @@ def test_the_service_names_the_bad_field_and_the_bridge_raises_it(rollout_servic
     assert (raised.value.status, raised.value.type, raised.value.field) == (400, "invalid_request", "task.id")
 
 
+def test_the_client_retries_an_unreachable_service_then_says_so() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = RolloutServiceClient(f"http://127.0.0.1:{port}", max_wait_seconds=2)
+    started = time.monotonic()
+    with pytest.raises(RolloutServiceError) as raised:
+        asyncio.run(client.rollouts({"task": {"id": 1, "question": "?"}, "format": "verl"}))
+    assert raised.value.type == "unreachable"
+    assert time.monotonic() - started >= 2.0, "two retries, one second apart, before giving up"
+
+
 def ready(service) -> dict:
     try:
         with urllib.request.urlopen(f"{service.url}/ready", timeout=5) as response:

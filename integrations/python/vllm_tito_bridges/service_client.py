@@ -3,7 +3,8 @@
 The request runs in a worker thread (``http.client``), so the trainer's event loop keeps going. Cancelling the
 awaiting task shuts the connection down: the service sees its client go away and cancels the rollouts, whose
 model calls end. A 429 (the service is saturated) or a 503 (it is draining) is retried after its
-``Retry-After``, up to ``max_wait_seconds`` in all.
+``Retry-After``, and a connection that fails before any answer (a replica that went away) after a second, up to
+``max_wait_seconds`` in all; the service is stateless, so a retried request simply runs its rollouts again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import urllib.parse
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+#: Seconds before retrying a request whose connection failed before any answer.
+CONNECTION_RETRY_SECONDS = 1.0
 
 #: Where the service listens unless ``VLLM_TITO_SERVICE_URL`` or the bridge's ``service_url`` says otherwise.
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8300"
@@ -140,7 +144,15 @@ class RolloutServiceClient:
         payload = json.dumps(body, default=_plain).encode("utf-8")
         waited = 0.0
         while True:
-            status, headers, answer = await self._post("/v1/rollouts", payload)
+            try:
+                status, headers, answer = await self._post("/v1/rollouts", payload)
+            except (ConnectionError, http.client.HTTPException) as error:
+                if waited + CONNECTION_RETRY_SECONDS > self.max_wait_seconds:
+                    raise RolloutServiceError(0, {"type": "unreachable", "message": f"{self.url}: {error!r}"}) from error
+                logger.info("rollout service unreachable (%r); retrying in %.1f s", error, CONNECTION_RETRY_SECONDS)
+                await asyncio.sleep(CONNECTION_RETRY_SECONDS)
+                waited += CONNECTION_RETRY_SECONDS
+                continue
             if status == 200 and isinstance(answer, dict):
                 return answer
             error = answer.get("error") if isinstance(answer, dict) else None

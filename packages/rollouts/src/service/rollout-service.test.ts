@@ -270,6 +270,39 @@ describe('rollout service: saturation and cancellation', () => {
   })
 })
 
+describe('rollout service: draining', () => {
+  it('finishes open requests, answers new ones 503 draining with Retry-After, and reports draining', async () => {
+    const slowish = await startMockVllm({ model: MODEL, policy: 'demo', pacing: { firstTokenDelayMs: 300 } })
+    const draining = await startRolloutService({
+      rollout: agentRollout(createCalculatorAgent),
+      reward: containsAnswerReward,
+      baseUrl: slowish.baseUrl,
+      modelId: MODEL,
+      retryAfterSeconds: 3,
+    })
+    try {
+      const open = post({ task, format: 'verl' }, draining)
+      await waitFor(() => draining.pending === 1)
+      const closed = draining.close({ graceMs: 10_000 })
+      const late = await post({ task, format: 'verl' }, draining)
+      expect([late.status, late.headers.get('retry-after'), late.body.error?.type]).toEqual([
+        503,
+        '3',
+        'draining',
+      ])
+      const ready = await fetch(`${draining.url}/ready`)
+      expect([ready.status, ((await ready.json()) as { status: string }).status]).toEqual([503, 'draining'])
+      const answer = await open
+      expect([answer.status, answer.body.rollouts?.[0]?.status]).toEqual([200, 'succeeded'])
+      await closed
+      await expect(fetch(`${draining.url}/health`)).rejects.toThrow()
+    } finally {
+      await draining.close()
+      await slowish.close()
+    }
+  })
+})
+
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {

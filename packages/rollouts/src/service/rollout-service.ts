@@ -15,8 +15,8 @@ export interface RolloutService {
   /** Rollouts admitted and not yet answered (running or waiting for a slot). */
   readonly pending: number
   /**
-   * Stops taking requests (readiness turns 503, new requests get 503 `draining`), waits up to `graceMs` for the
-   * open ones to finish, then cancels the rest and closes every connection. Idempotent.
+   * Stops taking requests (readiness turns 503, new requests get 503 `draining`, still on the open port), waits
+   * up to `graceMs` for the open ones to finish, then cancels the rest and closes every connection. Idempotent.
    */
   close(options?: { graceMs?: number }): Promise<void>
 }
@@ -68,19 +68,25 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
     },
     close({ graceMs = 30_000 } = {}) {
       closed ??= (async () => {
+        // still listening while it drains: a trainer that connects now gets 503 with Retry-After and tries
+        // another replica, instead of a refused connection
         state.draining = true
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-        server.closeIdleConnections()
         const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())
-        await Promise.race([Promise.allSettled([...open]), grace])
+        await Promise.race([untilIdle(open), grace])
         closing.abort(new Error('the service is shutting down'))
-        await Promise.allSettled([...open])
+        await untilIdle(open)
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeAllConnections()
         await stopped
       })()
       return closed
     },
   }
+}
+
+/** Resolves once no request is open (requests that arrive meanwhile are waited for too). */
+async function untilIdle(open: Set<Promise<void>>): Promise<void> {
+  while (open.size > 0) await Promise.allSettled([...open])
 }
 
 async function route(state: ServiceState, request: IncomingMessage, response: ServerResponse): Promise<void> {
