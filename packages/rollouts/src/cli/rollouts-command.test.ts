@@ -196,6 +196,9 @@ describe('vllm-tito rollouts', () => {
       '--format must be one of verl, skyrl, slime, agent-lightning, got "trl"',
     )
     await expect(
+      rolloutsCommand([...base(), '--format', 'verl', '--out', join(folder, 'missing', 'x.jsonl')], testIo()),
+    ).rejects.toThrow(`the folder of --out (${join(folder, 'missing')}) does not exist`)
+    await expect(
       rolloutsCommand([...base(), '--format', 'verl', '--out', out, '--concurrency', 'many'], testIo()),
     ).rejects.toThrow('--concurrency must be an integer from 1 to 1000000, got "many"')
   })

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import type { SkyRLExportOptions, VerlExportOptions } from '@vllm-tito/trajectory'
 import { RunCancelledError } from '../errors'
 import type { RolloutResult } from '../rollout-types'
@@ -156,6 +157,9 @@ interface RolloutsSettings {
 
 function readSettings(flags: FlagReader, io: CommandIo): RolloutsSettings {
   const outPath = flags.string('out', { required: true })!
+  if (!existsSync(dirname(resolve(outPath)))) {
+    flags.fail('out', `the folder of --out (${dirname(resolve(outPath))}) does not exist`)
+  }
   const format =
     flags.oneOf('format', TRAINER_FORMATS) ??
     flags.fail('format', `--format is required (${TRAINER_FORMATS.join(', ')})`)
