@@ -60,25 +60,41 @@ export interface RunRolloutsOptions {
 
 /** The checked options of a run. */
 export interface RunSettings {
+  /** Rollouts per task. */
   groupSize: number
+  /** The rollout function. */
   rollout: RolloutFunction
+  /** The reward function, if any. */
   reward: RewardFunction | undefined
+  /** The model server's root URL. */
   baseUrl: string
+  /** The model to request. */
   modelId: string
+  /** The model server's API key. */
   apiKey: string
+  /** The concurrency slots (the run's own, or one shared with other runs). */
   limiter: ConcurrencyLimiter
+  /** Time limit of one attempt, ms. */
   timeoutMs: number
+  /** The retry policy, defaults applied. */
   retry: RetryPolicy
+  /** The sticky-routing options, defaults applied. */
   routing: RoutingOptions
+  /** Streaming model calls or not. */
   stream: boolean
+  /** Request fields of every model call, `{ logprobs: true }` merged under the given ones. */
   samplingParams: Readonly<Record<string, unknown>>
+  /** More headers of a rollout's model calls, asked once per attempt. */
   requestHeaders: (ids: RolloutIds) => Record<string, string>
+  /** `VLLMClient` retries before the first byte. */
   clientRetries: number
+  /** The run's cancellation signal, if any. */
   signal: AbortSignal | undefined
 }
 
 /** One rollout of the plan. */
 export interface PlannedRollout extends RolloutIds {
+  /** The rollout's task. */
   task: RolloutTask
 }
 

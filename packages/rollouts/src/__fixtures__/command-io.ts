@@ -3,10 +3,13 @@ import type { CommandIo } from '../cli/rollouts-command'
 
 /** A command's process side for in-process tests: captured output, an interrupt the test can trigger. */
 export interface TestIo extends CommandIo {
+  /** stdout, with everything written to it in `text`. */
   stdout: Writable & { text: string }
+  /** stderr, with everything written to it in `text`. */
   stderr: Writable & { text: string; isTTY?: boolean }
   /** Calls the command's SIGINT handler (as a Ctrl-C would). */
   interrupt(): void
+  /** Stores the command's SIGTERM handler (`serve` drains on it). */
   onTerminate(handler: () => void): () => void
   /** Calls the command's SIGTERM handler. */
   terminate(): void

@@ -11,6 +11,7 @@ export interface CountingProxy {
   readonly received: number
   /** Resolves once no request is in flight, or rejects after `timeoutMs`. */
   whenIdle(timeoutMs: number): Promise<void>
+  /** Stops the proxy and drops its connections. */
   close(): Promise<void>
 }
 

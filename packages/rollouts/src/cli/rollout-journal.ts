@@ -27,6 +27,7 @@ export interface JournalHeader {
 
 /** What an opened journal already holds. */
 export interface OpenedJournal {
+  /** The journal, open for appending. */
   journal: RolloutJournal
   /** Finished rollouts by rollout id (as a string), in journal order. */
   finished: Map<string, RolloutResult>

@@ -20,7 +20,7 @@ import { loadAgentModule } from './load-agent-module'
 import { type ProgressMode, ProgressReporter } from './progress-reporter'
 import { readTasksFile, tasksFingerprint } from './read-tasks-file'
 import { RolloutJournal } from './rollout-journal'
-import { RUNNER_FLAGS, RUNNER_FLAGS_USAGE, readRunnerFlags } from './runner-flags'
+import { RUNNER_FLAGS, RUNNER_FLAGS_USAGE, type RunnerFlags, readRunnerFlags } from './runner-flags'
 
 const WHERE = 'vllm-tito rollouts'
 
@@ -136,13 +136,17 @@ export async function rolloutsCommand(argv: readonly string[], io: CommandIo): P
 
 /** What a command needs from its process (tests pass their own). */
 export interface CommandIo {
+  /** Where the summary goes. */
   stdout: NodeJS.WritableStream
+  /** Where progress and errors go; a bar when it is a terminal. */
   stderr: NodeJS.WritableStream & { isTTY?: boolean }
+  /** The environment (`VLLM_API_KEY`). */
   env: NodeJS.ProcessEnv
   /** Calls `handler` on SIGINT; returns a function that stops listening. */
   onInterrupt(handler: () => void): () => void
 }
 
+/** The flags of `vllm-tito rollouts`, checked. */
 interface RolloutsSettings {
   tasksPath: string
   outPath: string
@@ -152,7 +156,7 @@ interface RolloutsSettings {
   fresh: boolean
   progress: ProgressMode
   exportOptions: VerlExportOptions | SkyRLExportOptions | Record<string, never>
-  runner: ReturnType<typeof readRunnerFlags>
+  runner: RunnerFlags
 }
 
 function readSettings(flags: FlagReader, io: CommandIo): RolloutsSettings {

@@ -19,14 +19,23 @@ export const RUNNER_FLAGS: FlagSpec = {
 
 /** The shared flags, read and checked. */
 export interface RunnerFlags {
+  /** `--agent`, if given. */
   agentPath: string | undefined
+  /** `--base-url`, if given. */
   baseUrl: string | undefined
+  /** `--model`, if given. */
   modelId: string | undefined
+  /** `--concurrency`, or the command's default. */
   concurrency: number
+  /** `--timeout` in ms (default 600 s). */
   timeoutMs: number
+  /** `--attempts` as a retry policy. */
   retry: Partial<RetryPolicy>
+  /** `--stream`. */
   stream: boolean
+  /** `--sampling-params`. */
   samplingParams: Record<string, unknown>
+  /** `--routing-header` and `--data-parallel-size`. */
   routing: Partial<RoutingOptions>
 }
 

@@ -17,6 +17,7 @@ export interface ServiceErrorBody {
 /** A request body that cannot be read: too large, or not JSON. */
 export class BodyError extends Error {
   override readonly name = 'BodyError'
+  /** The HTTP status to answer with: 413 for a body over the limit, 400 for one that is not JSON. */
   readonly status: 400 | 413
 
   constructor(status: 400 | 413, message: string) {

@@ -51,17 +51,27 @@ export const SAMPLING_FIELDS = [
 
 /** A checked `POST /v1/rollouts` body. */
 export interface RolloutRequest {
+  /** The tasks (`task` as a list of one). */
   tasks: RolloutTask[]
+  /** Rollouts per task. */
   groupSize: number
+  /** `base_url`, if sent. */
   baseUrl: string | undefined
+  /** `model`, if sent. */
   modelId: string | undefined
+  /** `sampling_params`, checked against the known fields. */
   samplingParams: Record<string, unknown>
+  /** The trainer. */
   format: TrainerFormat
+  /** `export_options`, passed to the export. */
   exportOptions: Record<string, unknown>
   /** One id per rollout, task-major, or `null` for the default ids. */
   rolloutIds: Array<string | number> | null
+  /** Which ids the rows carry. */
   ids: TrainerIds
+  /** `stream`, if sent. */
   stream: boolean | undefined
+  /** `timeout_seconds` in ms, if sent. */
   timeoutMs: number | undefined
 }
 

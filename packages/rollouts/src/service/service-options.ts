@@ -43,22 +43,39 @@ export interface RolloutServiceOptions {
 
 /** The checked options. */
 export interface ServiceSettings {
+  /** The rollout function. */
   rollout: RolloutFunction
+  /** The reward function, if any. */
   reward: RewardFunction | undefined
+  /** The model server for requests without `base_url`. */
   baseUrl: string | undefined
+  /** The model for requests without `model`. */
   modelId: string | undefined
+  /** The model server's API key. */
   apiKey: string
+  /** The interface to listen on. */
   host: string
+  /** The port (0: a free one). */
   port: number
+  /** Rollouts running at once, across requests. */
   concurrency: number
+  /** Rollouts admitted at once, across requests. */
   maxPending: number
+  /** The `Retry-After` of a 429 or a draining 503, seconds. */
   retryAfterSeconds: number
+  /** Time limit of one attempt, ms (a request may set its own). */
   timeoutMs: number
+  /** The retry policy given (checked at start). */
   retry: Partial<RetryPolicy>
+  /** The sticky-routing options given (checked at start). */
   routing: Partial<RoutingOptions>
+  /** Streaming model calls unless a request says otherwise. */
   stream: boolean
+  /** Request fields under every request's `sampling_params`. */
   samplingParams: Record<string, unknown>
+  /** The largest request body, bytes. */
   maxBodyBytes: number
+  /** Receives one line per request. */
   log: (line: string) => void
 }
 
