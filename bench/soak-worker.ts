@@ -1,14 +1,22 @@
 // The soak run itself (started by bench/soak.ts, which checks that this process exits by itself). Thousands of
 // rollouts — plain client calls and Strands agents, mixed — against two in-process mock-vllm servers (`current`
 // and `legacy-0.10`), each rollout with a seeded random fault. Every rollout must end with verified records
-// whose ids are exactly right, a flagged record, or a typed error; anything else is counted as a failure.
+// whose ids are exactly right, a flagged record, or a typed error; anything else is counted as a failure. The
+// last quarter of the time runs GRPO groups through the rollout runner under the same faults (bench/soak-runner.ts):
+// no rollout lost or duplicated, no wrong row marked exact.
 import { Agent, NullConversationManager } from '@strands-agents/sdk'
 import { VLLMClient } from '@vllm-tito/client'
-import { loadQwen3Tokenizer, type MockFault, type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
-import { type ChatMessage, StreamInterruptedError, type TokenRecord, VLLMTitoError } from '@vllm-tito/spec'
+import { type MockFault, type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
+import {
+  type ChatMessage,
+  StreamInterruptedError,
+  sameIds,
+  type TokenRecord,
+  VLLMTitoError,
+} from '@vllm-tito/spec'
 import { VLLMModel, VLLMTokenRecorder } from '@vllm-tito/strands'
-
-const MODEL = 'Qwen/Qwen3-8B'
+import { expectedCompletionIds, MODEL, pickFault, seededRandom, soakPolicy, tokenizer } from './soak-plan'
+import { soakRunner } from './soak-runner'
 
 interface SoakSettings {
   rollouts: number
@@ -33,59 +41,7 @@ function readSettings(argv: string[]): SoakSettings {
   }
 }
 
-/** mulberry32: a small seeded generator, so the same seed gives the same fault plan */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state)
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-type FaultName = 'none' | 'legacy-0.10' | MockFault['kind']
-
-function pickFault(random: () => number): { name: FaultName; fault?: MockFault } {
-  const roll = random()
-  const afterChunks = 1 + Math.floor(random() * 12)
-  if (roll < 0.4) return { name: 'none' }
-  if (roll < 0.5) return { name: 'legacy-0.10' }
-  if (roll < 0.56)
-    return { name: 'http-status', fault: { kind: 'http-status', status: 429, retryAfterSeconds: 0 } }
-  if (roll < 0.62) return { name: 'http-status', fault: { kind: 'http-status', status: 503 } }
-  if (roll < 0.7) return { name: 'reset', fault: { kind: 'reset', afterChunks } }
-  if (roll < 0.76)
-    return { name: 'stall', fault: { kind: 'stall', afterChunks, ms: random() < 0.5 ? 50 : 1_500 } }
-  if (roll < 0.82) return { name: 'malformed-chunk', fault: { kind: 'malformed-chunk', afterChunks } }
-  if (roll < 0.88) return { name: 'mid-stream-error', fault: { kind: 'mid-stream-error', afterChunks } }
-  if (roll < 0.94)
-    return { name: 'wrong-token-ids-type', fault: { kind: 'wrong-token-ids-type', afterChunks } }
-  return { name: 'missing-done', fault: { kind: 'missing-done' } }
-}
-
-/** the reply of rollout `index`: reasoning (which legacy-0.10 loses ids of) and a short answer */
-function replyFor(text: string): string {
-  const index = /rollout (\d+)/.exec(text)?.[1] ?? '0'
-  return `<think>\nRollout ${index} needs a short answer.\n</think>\n\nAnswer ${index}: ${'ok '.repeat(1 + (Number(index) % 7))}done.`
-}
-
 type Outcome = 'verified' | 'flagged' | 'typed error' | 'untyped error' | 'wrong but verified'
-
-const tokenizer = await loadQwen3Tokenizer()
-const expectedIdsCache = new Map<string, number[]>()
-function expectedCompletionIds(userText: string): number[] {
-  let ids = expectedIdsCache.get(userText)
-  if (!ids) {
-    ids = [...tokenizer.encode(replyFor(userText)), tokenizer.eosTokenId]
-    expectedIdsCache.set(userText, ids)
-  }
-  return ids
-}
-
-function sameIds(left: readonly number[] | null, right: readonly number[]): boolean {
-  return left !== null && left.length === right.length && left.every((id, index) => id === right[index])
-}
 
 /** classifies the records a rollout ended with; a verified record must carry exactly the ids the server sampled */
 function classifyRecords(records: TokenRecord[], userText: string, messages?: ChatMessage[]): Outcome {
@@ -94,8 +50,10 @@ function classifyRecords(records: TokenRecord[], userText: string, messages?: Ch
     if (!record.verification.verified) continue
     const promptOk =
       messages === undefined ||
-      sameIds(record.promptTokenIds, tokenizer.encodeChat(messages, { addGenerationPrompt: true }))
-    if (!promptOk || !sameIds(record.tokenIds, expectedCompletionIds(userText))) return 'wrong but verified'
+      (record.promptTokenIds !== null &&
+        sameIds(record.promptTokenIds, tokenizer.encodeChat(messages, { addGenerationPrompt: true })))
+    const completionOk = record.tokenIds !== null && sameIds(record.tokenIds, expectedCompletionIds(userText))
+    if (!promptOk || !completionOk) return 'wrong but verified'
   }
   return records.every((record) => record.verification.verified) ? 'verified' : 'flagged'
 }
@@ -178,13 +136,7 @@ process.on('unhandledRejection', () => {
 })
 
 const random = seededRandom(settings.seed)
-const policy = {
-  script: (request: { body: Record<string, unknown> }) => {
-    const messages = request.body.messages as ChatMessage[] | undefined
-    const last = messages?.findLast((message) => message.role === 'user')
-    return replyFor(typeof last?.content === 'string' ? last.content : '')
-  },
-}
+const policy = soakPolicy
 const currentServer = await startMockVllm({ model: MODEL, mode: 'current', policy, seed: settings.seed })
 const legacyServer = await startMockVllm({ model: MODEL, mode: 'legacy-0.10', policy, seed: settings.seed })
 
@@ -198,8 +150,10 @@ const count = (row: string, outcome: Outcome) => {
 const started = Date.now()
 let next = 0
 let launched = 0
+// the lanes get three quarters of the time, the runner section (bench/soak-runner.ts) the rest
+const lanesMs = settings.durationMs * 0.75
 async function lane(): Promise<void> {
-  while (next < settings.rollouts && Date.now() - started < settings.durationMs) {
+  while (next < settings.rollouts && Date.now() - started < lanesMs) {
     const index = next
     next += 1
     launched += 1
@@ -213,6 +167,13 @@ async function lane(): Promise<void> {
   }
 }
 await Promise.all(Array.from({ length: settings.concurrency }, lane))
+const runnerSection = await soakRunner({
+  servers: { current: currentServer, 'legacy-0.10': legacyServer },
+  tasks: Math.min(1_000, Math.max(100, Math.floor(settings.rollouts / 5))),
+  concurrency: settings.concurrency,
+  deadline: started + settings.durationMs,
+  random,
+})
 await Promise.all([currentServer.close(), legacyServer.close()])
 
 const outcomes: Outcome[] = ['verified', 'flagged', 'typed error', 'untyped error', 'wrong but verified']
@@ -231,5 +192,6 @@ const failures = totals[3]! + totals[4]!
 console.log(
   `\n${launched} rollouts in ${seconds} s; untyped errors: ${totals[3]}; wrong but verified: ${totals[4]}; unhandled rejections: ${unhandledRejections}`,
 )
-process.exitCode = failures > 0 || unhandledRejections > 0 ? 1 : 0
+console.log(`\n${runnerSection.report}`)
+process.exitCode = failures > 0 || runnerSection.failures > 0 || unhandledRejections > 0 ? 1 : 0
 console.log('soak worker finished; waiting for the event loop to drain')

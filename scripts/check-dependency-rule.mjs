@@ -2,7 +2,7 @@
 // The dependency rule (ARCHITECTURE.md): recorder, validation and trajectory speak to the rest of vllm-tito only
 // through @vllm-tito/spec. Their non-test sources and their runtime/peer dependencies may name no other of
 // our packages. Tests may use anything (mock-vllm, the strands bundle) through devDependencies.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -14,6 +14,8 @@ export const RESTRICTED_PACKAGES = [
   'mock-agent-lightning',
 ]
 const ALLOWED = new Set(['@vllm-tito/spec'])
+// the rollout runner wires strands, client, trajectory and mock-vllm together: no other package may depend on it
+const TOP_LAYER = '@vllm-tito/rollouts'
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"](@vllm-tito\/[^'"/]+)/g
 const isTestFile = (name) => /\.test(-d)?\.ts$|(^|\/)test-support\.ts$|__fixtures__/.test(name)
 
@@ -54,6 +56,36 @@ export function findDependencyRuleViolations(rootDir) {
       }
     }
   }
+  violations.push(...findTopLayerViolations(rootDir))
+  return violations
+}
+
+/** Packages (other than the runner itself) that name the runner in their manifest or sources. */
+function findTopLayerViolations(rootDir) {
+  const violations = []
+  for (const name of readdirSync(join(rootDir, 'packages'))) {
+    const packageDir = join(rootDir, 'packages', name)
+    let manifest
+    try {
+      manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'))
+    } catch {
+      continue
+    }
+    if (manifest.name === TOP_LAYER) continue
+    for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
+      if (TOP_LAYER in (manifest[field] ?? {})) {
+        violations.push(`packages/${name}/package.json: ${field} names ${TOP_LAYER}, which depends on it`)
+      }
+    }
+    if (!existsSync(join(packageDir, 'src'))) continue
+    for (const file of sourceFiles(join(packageDir, 'src'))) {
+      for (const match of readFileSync(file, 'utf8').matchAll(SPECIFIER)) {
+        if (match[1] === TOP_LAYER) {
+          violations.push(`${relative(rootDir, file)}: imports ${TOP_LAYER}, which depends on this package`)
+        }
+      }
+    }
+  }
   return violations
 }
 
@@ -64,5 +96,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error(`dependency rule violated (see ARCHITECTURE.md):\n  ${violations.join('\n  ')}`)
     process.exit(1)
   }
-  console.log(`dependency rule holds: ${RESTRICTED_PACKAGES.join(', ')} import only @vllm-tito/spec`)
+  console.log(
+    `dependency rule holds: ${RESTRICTED_PACKAGES.join(', ')} import only @vllm-tito/spec; no package depends on ${TOP_LAYER}`,
+  )
 }

@@ -56,6 +56,25 @@ describe('dependency rule check', () => {
     ])
   })
 
+  it('fails when a package the runner wires imports the runner', () => {
+    const dir = copyOfPackages()
+    cpSync(
+      join(repoRoot, 'packages', 'rollouts', 'package.json'),
+      join(dir, 'packages/rollouts/package.json'),
+    )
+    cpSync(join(repoRoot, 'packages', 'strands'), join(dir, 'packages', 'strands'), {
+      recursive: true,
+      filter: (source) => !source.includes('node_modules') && !source.includes('dist'),
+    })
+    writeFileSync(
+      join(dir, 'packages/strands/src/cycle.ts'),
+      "export { runRollouts } from '@vllm-tito/rollouts'\n",
+    )
+    expect(findDependencyRuleViolations(dir)).toEqual([
+      'packages/strands/src/cycle.ts: imports @vllm-tito/rollouts, which depends on this package',
+    ])
+  })
+
   it('lets tests import anything', () => {
     const dir = copyOfPackages()
     writeFileSync(join(dir, 'packages/trajectory/src/golden.test.ts'), "import '@vllm-tito/mock-vllm'\n")

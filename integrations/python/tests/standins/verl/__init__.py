@@ -1,0 +1,1 @@
+"""Stand-in package: see the modules inside, written from the trainer's documented signatures."""

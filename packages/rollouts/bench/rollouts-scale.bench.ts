@@ -1,0 +1,225 @@
+// Rollouts at scale: 4,096 concurrent rollouts (one chat call each) through runRollouts against mock-vllm in
+// another process, non-streaming and streaming, in one run. Then the same rollout function called directly (a
+// hand-built context with one VLLMClient per rollout, Promise.all, no runner) and through the runner, in
+// alternating pairs, so the runner's own CPU per rollout is the median difference of runs measured side by side,
+// never a stored number. `--quick` runs 256 small rollouts.
+import { VLLMClient } from '@vllm-tito/client'
+import type { TokenRecord } from '@vllm-tito/spec'
+import { type BenchFigure, type BenchOptions, runIfMain } from '../../../bench/figures'
+import { spawnMockVllm } from '../../../bench/spawn-mock-vllm'
+import type { RolloutContext, RolloutResult, RolloutTask } from '../src/rollout-types'
+import { routingHeaders } from '../src/routing-headers'
+import { runRollouts } from '../src/run-rollouts'
+import { singleTurnRollout } from '../src/single-turn-rollout'
+
+const MODEL = 'Qwen/Qwen3-8B'
+const PAIRED_ROUNDS = 3
+
+interface Measured {
+  results: number
+  failed: number
+  verified: number
+  tokens: number
+  cpuMs: number
+  wallMs: number
+}
+
+function tasksFor(count: number): RolloutTask[] {
+  return Array.from({ length: count }, (_, index) => ({ id: index, question: `rollout ${index}` }))
+}
+
+async function throughRunner(baseUrl: string, tasks: RolloutTask[], stream: boolean): Promise<Measured> {
+  const results: RolloutResult[] = []
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  for await (const result of runRollouts({
+    tasks,
+    rollout: singleTurnRollout(),
+    baseUrl,
+    modelId: MODEL,
+    concurrency: tasks.length,
+    stream,
+    samplingParams: { logprobs: false },
+  })) {
+    results.push(result)
+  }
+  const outcomes = results.map((result) => ({ failed: result.status === 'failed', records: result.records }))
+  return measure(outcomes, cpu, started)
+}
+
+/**
+ * The same rollout function with no runner: a context built by hand around one VLLMClient per rollout (with the
+ * same routing header), all rollouts at once with Promise.all — what a user would write without the runner.
+ */
+async function direct(baseUrl: string, tasks: RolloutTask[]): Promise<Measured> {
+  const rollout = singleTurnRollout()
+  const signal = new AbortController().signal
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  const outcomes = await Promise.all(
+    tasks.map(async (task, index) => {
+      const rolloutId = `${task.id}/0`
+      const client = new VLLMClient({
+        baseUrl,
+        defaultHeaders: routingHeaders(rolloutId, { header: 'X-Session-ID', dataParallelSize: null }),
+      })
+      const context: RolloutContext = {
+        task,
+        taskIndex: index,
+        sampleIndex: 0,
+        rolloutId,
+        rolloutNumber: index,
+        attempt: 0,
+        signal,
+        client: {
+          chat: client.chat,
+          tokenize: (input) => client.tokenize(input),
+          records: [],
+          firstRequest: null,
+          calls: { streamed: 0, nonStreamed: 0 },
+        },
+        baseUrl,
+        modelId: MODEL,
+        stream: false,
+        samplingParams: { logprobs: false },
+      }
+      try {
+        return { failed: false, records: (await rollout(context)).records }
+      } catch {
+        return { failed: true, records: [] }
+      }
+    }),
+  )
+  return measure(outcomes, cpu, started)
+}
+
+function measure(
+  outcomes: Array<{ failed: boolean; records: readonly TokenRecord[] }>,
+  cpuBefore: NodeJS.CpuUsage,
+  started: number,
+): Measured {
+  const cpu = process.cpuUsage(cpuBefore)
+  let verified = 0
+  let tokens = 0
+  for (const outcome of outcomes) {
+    for (const record of outcome.records) {
+      if (record.verification.verified) verified += 1
+      tokens += record.tokenIds?.length ?? 0
+    }
+  }
+  return {
+    results: outcomes.length,
+    failed: outcomes.filter((outcome) => outcome.failed).length,
+    verified,
+    tokens,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    wallMs: performance.now() - started,
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): Promise<BenchFigure[]> {
+  const rollouts = quick ? 256 : 4096
+  const tokens = quick ? 32 : 128
+  const server = await spawnMockVllm([
+    '--policy',
+    'random',
+    '--random-tokens',
+    String(tokens),
+    '--seed',
+    '11',
+  ])
+  const name = `rollouts: ${rollouts.toLocaleString('en-US')} concurrent x ${tokens} tokens`
+  try {
+    const tasks = tasksFor(rollouts)
+    // warm-up: JIT, connections, the server's tokenizer cache
+    await throughRunner(server.baseUrl, tasksFor(64), false)
+    await direct(server.baseUrl, tasksFor(64))
+    const nonStreaming = await throughRunner(server.baseUrl, tasks, false)
+    const streaming = await throughRunner(server.baseUrl, tasks, true)
+    const peakRssMb = process.resourceUsage().maxRSS / 1024
+    // direct and runner in alternating pairs: a change of load on the shared machine hits both sides alike
+    const pairs: Array<{ direct: Measured; runner: Measured }> = []
+    for (let round = 0; round < PAIRED_ROUNDS; round += 1) {
+      const directRun = await direct(server.baseUrl, tasks)
+      pairs.push({ direct: directRun, runner: await throughRunner(server.baseUrl, tasks, false) })
+    }
+    const perToken = (run: Measured) => (run.cpuMs * 1000) / Math.max(1, run.tokens)
+    const perRollout = (cpuMs: number) => (cpuMs * 1000) / rollouts
+    const lost = rollouts - nonStreaming.results
+    const lostStreaming = rollouts - streaming.results
+    const directFailed = pairs.reduce((sum, pair) => sum + pair.direct.failed, 0)
+    return [
+      {
+        benchmark: name,
+        metric: 'rollouts lost (non-streaming / streaming)',
+        value: lost + lostStreaming,
+        unit: `(${lost} / ${lostStreaming})`,
+        target: '= 0',
+        meetsTarget: lost === 0 && lostStreaming === 0,
+      },
+      {
+        benchmark: name,
+        metric: 'rollouts failed (non-streaming / streaming / direct, all rounds)',
+        value: nonStreaming.failed + streaming.failed,
+        unit: `(${nonStreaming.failed} / ${streaming.failed} / ${directFailed})`,
+        target: '= 0',
+        meetsTarget: nonStreaming.failed === 0 && streaming.failed === 0,
+      },
+      {
+        benchmark: name,
+        metric: 'records verified (non-streaming)',
+        value: nonStreaming.verified,
+        unit: `of ${rollouts}`,
+        target: `= ${rollouts}`,
+        meetsTarget: nonStreaming.verified === rollouts,
+      },
+      { benchmark: name, metric: 'peak RSS (runner process)', value: peakRssMb, unit: 'MB' },
+      {
+        benchmark: name,
+        metric: 'rollouts/s, non-streaming',
+        value: (rollouts / nonStreaming.wallMs) * 1000,
+        unit: '/s',
+      },
+      {
+        benchmark: name,
+        metric: 'rollouts/s, streaming',
+        value: (rollouts / streaming.wallMs) * 1000,
+        unit: '/s',
+      },
+      {
+        benchmark: name,
+        metric: 'client CPU per token, non-streaming',
+        value: perToken(nonStreaming),
+        unit: 'µs',
+      },
+      { benchmark: name, metric: 'client CPU per token, streaming', value: perToken(streaming), unit: 'µs' },
+      {
+        benchmark: name,
+        metric: `CPU per rollout, runner (median of ${PAIRED_ROUNDS} paired runs)`,
+        value: perRollout(median(pairs.map((pair) => pair.runner.cpuMs))),
+        unit: 'µs',
+      },
+      {
+        benchmark: name,
+        metric: 'CPU per rollout, the rollout function called directly (median)',
+        value: perRollout(median(pairs.map((pair) => pair.direct.cpuMs))),
+        unit: 'µs',
+      },
+      {
+        benchmark: name,
+        metric: "runner's own CPU per rollout (median of the pairs' differences)",
+        value: median(pairs.map((pair) => perRollout(pair.runner.cpuMs - pair.direct.cpuMs))),
+        unit: 'µs',
+      },
+    ]
+  } finally {
+    await server.stop()
+  }
+}
+
+await runIfMain(import.meta.url, rolloutsScaleBenchmark)

@@ -1,0 +1,97 @@
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+/** A loopback HTTP proxy in front of a server, counting the requests still open on it. */
+export interface CountingProxy {
+  /** `http://127.0.0.1:<port>`. */
+  baseUrl: string
+  /** Requests the proxy received whose response has not ended and whose client has not gone away. */
+  readonly inFlight: number
+  /** Requests received so far. */
+  readonly received: number
+  /** Resolves once no request is in flight, or rejects after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<void>
+  /** Stops the proxy and drops its connections. */
+  close(): Promise<void>
+}
+
+/**
+ * Forwards every request to `target` and counts the open ones. A request stops counting when its response
+ * ends or its client closes the connection — which is what a cancelled rollout must do, so tests can check
+ * that aborting really ends the HTTP calls the model server sees.
+ */
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const targetUrl = new URL(target)
+  let inFlight = 0
+  let received = 0
+  const idleWaiters = new Set<() => void>()
+  const sockets = new Set<Socket>()
+  const server = createServer((incoming, outgoing) => {
+    received += 1
+    inFlight += 1
+    let counted = true
+    const done = () => {
+      if (!counted) return
+      counted = false
+      inFlight -= 1
+      if (inFlight === 0) for (const wake of idleWaiters) wake()
+    }
+    const upstream = httpRequest(
+      {
+        host: targetUrl.hostname,
+        port: targetUrl.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
+      (response) => {
+        outgoing.writeHead(response.statusCode ?? 502, response.headers)
+        response.pipe(outgoing)
+      },
+    )
+    upstream.on('error', () => outgoing.destroy())
+    // the response closed before it finished: the client went away, so end the upstream request too, as a
+    // real proxy does (the request's own 'close' fires as soon as its body is read, so it cannot tell)
+    outgoing.on('close', () => {
+      if (!outgoing.writableFinished) upstream.destroy()
+      done()
+    })
+    incoming.pipe(upstream)
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    get inFlight() {
+      return inFlight
+    },
+    get received() {
+      return received
+    },
+    whenIdle(timeoutMs) {
+      if (inFlight === 0) return Promise.resolve()
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          idleWaiters.delete(wake)
+          reject(new Error(`${inFlight} request(s) still in flight after ${timeoutMs} ms`))
+        }, timeoutMs)
+        const wake = () => {
+          clearTimeout(timer)
+          idleWaiters.delete(wake)
+          resolve()
+        }
+        idleWaiters.add(wake)
+      })
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve())
+        for (const socket of sockets) socket.destroy()
+      })
+    },
+  }
+}
