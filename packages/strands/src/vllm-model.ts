@@ -19,6 +19,7 @@ import {
 import { formatChatRequest } from './format-chat-request'
 import { mapTokenStream } from './map-token-stream'
 import { toStrandsError } from './to-strands-error'
+import { TokenInSession } from './token-in/token-in-session'
 import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
 import { readModelConfig, readModelOptions } from './vllm-model-options'
 
@@ -53,6 +54,8 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   /** An ES private field, not a TS `private` one: those show in `util.inspect` and `JSON.stringify`. */
   readonly #apiKey: string
   private readonly ownsClient: boolean
+  /** Token-in mode's kept sequence, when `tokenIn` is set: one per model instance (one conversation). */
+  #tokenIn: TokenInSession | undefined
 
   /**
    * @throws InvalidOptionError (from `@vllm-tito/spec`) naming the option: a missing `modelId`, neither
@@ -65,6 +68,7 @@ export class VLLMModel extends Model<VLLMModelConfig> {
     this.#apiKey = apiKey
     this.ownsClient = client === undefined
     this.client = client ?? createDefaultClient(this.config, apiKey)
+    this.#tokenIn = createTokenInSession(this.config, this.client, apiKey)
   }
 
   /**
@@ -72,14 +76,19 @@ export class VLLMModel extends Model<VLLMModelConfig> {
    * @throws InvalidOptionError as the constructor does.
    */
   override updateConfig(modelConfig: VLLMModelConfig): void {
-    const previousBaseUrl = this.config.baseUrl
+    const previous = this.config
     this.config = readModelConfig(
       'VLLMModel.updateConfig',
       { ...this.config, ...modelConfig },
       this.ownsClient ? undefined : this.client,
     )
-    if (this.ownsClient && this.config.baseUrl !== previousBaseUrl) {
-      this.client = createDefaultClient(this.config, this.#apiKey)
+    const newClient = this.ownsClient && this.config.baseUrl !== previous.baseUrl
+    if (newClient) this.client = createDefaultClient(this.config, this.#apiKey)
+    // a new server, model or mode starts a new sequence; other changes are seen by the next call's check
+    const changed = (key: 'modelId' | 'tokenIn') =>
+      JSON.stringify(this.config[key] ?? null) !== JSON.stringify(previous[key] ?? null)
+    if (newClient || changed('modelId') || changed('tokenIn')) {
+      this.#tokenIn = createTokenInSession(this.config, this.client, this.#apiKey)
     }
   }
 
@@ -97,8 +106,13 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   override async *stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent> {
     try {
       const request = formatChatRequest(this.config, messages, options)
+      const streaming = this.config.stream !== false
+      if (this.#tokenIn !== undefined) {
+        yield* mapTokenStream(this.#tokenIn.call({ messages, options, chat: request, streaming }))
+        return
+      }
       const callOptions = options?.cancelSignal === undefined ? undefined : { signal: options.cancelSignal }
-      yield* mapTokenStream(startCall(this.client, request, callOptions, this.config.stream !== false))
+      yield* mapTokenStream(startCall(this.client, request, callOptions, streaming))
     } catch (error) {
       throw toStrandsError(error)
     }
@@ -161,4 +175,26 @@ function startCall(
 
 function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStreamingClient {
   return new VLLMClient({ baseUrl: config.baseUrl as string, apiKey })
+}
+
+/**
+ * Token-in mode's session when `tokenIn` is set: completions through the model's client, rendering through it
+ * or through a client of `tokenIn.tokenizeBaseUrl` (the options check made sure the methods exist).
+ */
+function createTokenInSession(
+  config: VLLMModelConfig,
+  client: TokenStreamingClient,
+  apiKey: string,
+): TokenInSession | undefined {
+  const tokenIn = config.tokenIn
+  if (tokenIn === undefined || tokenIn === false) return undefined
+  const tokenizeBaseUrl = tokenIn === true ? undefined : tokenIn.tokenizeBaseUrl
+  const renderer: Pick<TokenStreamingClient, 'tokenize'> =
+    tokenizeBaseUrl === undefined ? client : new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
+  const completions = client.completions!
+  return new TokenInSession({
+    tokenize: (input, options) => renderer.tokenize!(input, options),
+    complete: (request, streaming, options) =>
+      streaming ? completions.stream(request, options) : completions.createEvents!(request, options),
+  })
 }
