@@ -66,7 +66,9 @@ function expectExactAppends(messages: readonly Message[], records: TokenRecord[]
     const segments = record.tokenIn!.segments
     expect(segments[0]?.start).toBe(kept.length)
     expect(segments.at(-1)?.end).toBe(prompt.length)
-    segments.slice(1).forEach((segment, index) => expect(segment.start).toBe(segments[index]!.end))
+    expect(segments.slice(1).map((segment) => segment.start)).toEqual(
+      segments.slice(0, -1).map((segment) => segment.end),
+    )
     appends.push(
       segments.map((segment) => {
         const roles = segment.roles.length > 0 ? `(${segment.roles.join(',')})` : ''
