@@ -54,6 +54,12 @@ export interface TokenInOptions {
    * model's own client.
    */
   tokenizeBaseUrl?: string
+  /**
+   * The model name to send to the `tokenizeBaseUrl` server, when it is not `modelId` (a proxy such as Agent
+   * Lightning's gateway replaces the model name, so `modelId` may be a placeholder). Default: none is sent,
+   * and vLLM renders with the one model it serves.
+   */
+  tokenizeModelId?: string
 }
 
 /** What `new VLLMModel(...)` takes: the config plus how to reach the server. */

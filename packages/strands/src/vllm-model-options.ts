@@ -63,7 +63,14 @@ export function readModelConfig(
   }
   read.boolean('returnTokenIds')
   read.boolean('disableTools')
-  if (read.boolean('stream') === false && client !== undefined && client.chat.createEvents === undefined) {
+  const tokenIn = config.tokenIn !== undefined && config.tokenIn !== false
+  // token-in mode calls completions, not chat: its own check covers `stream: false`
+  if (
+    read.boolean('stream') === false &&
+    client !== undefined &&
+    !tokenIn &&
+    client.chat.createEvents === undefined
+  ) {
     read.fail(
       'stream',
       '`stream: false` needs a client with chat.createEvents (a VLLMClient has it); the given client can only stream',
@@ -103,7 +110,14 @@ function readTokenIn(
     )
   }
   const options = new OptionReader(`${where} tokenIn`, tokenIn === true ? {} : tokenIn)
-  options.rejectUnknown(['tokenizeBaseUrl']).string('tokenizeBaseUrl', { nonEmpty: true })
+  options.rejectUnknown(['tokenizeBaseUrl', 'tokenizeModelId']).string('tokenizeBaseUrl', { nonEmpty: true })
+  options.string('tokenizeModelId', { nonEmpty: true })
+  if (options.raw('tokenizeModelId') !== undefined && options.raw('tokenizeBaseUrl') === undefined) {
+    options.fail(
+      'tokenizeModelId',
+      '`tokenizeModelId` names the model of the `tokenizeBaseUrl` server; set that too',
+    )
+  }
   if (config.returnTokenIds === false) {
     read.fail(
       'returnTokenIds',

@@ -19,7 +19,7 @@ import {
 import { formatChatRequest } from './format-chat-request'
 import { mapTokenStream } from './map-token-stream'
 import { toStrandsError } from './to-strands-error'
-import { TokenInSession } from './token-in/token-in-session'
+import { type TokenInEndpoints, TokenInSession } from './token-in/token-in-session'
 import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
 import { readModelConfig, readModelOptions } from './vllm-model-options'
 
@@ -189,12 +189,18 @@ function createTokenInSession(
   const tokenIn = config.tokenIn
   if (tokenIn === undefined || tokenIn === false) return undefined
   const tokenizeBaseUrl = tokenIn === true ? undefined : tokenIn.tokenizeBaseUrl
-  const renderer: Pick<TokenStreamingClient, 'tokenize'> =
-    tokenizeBaseUrl === undefined ? client : new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
   const completions = client.completions!
+  const complete: TokenInEndpoints['complete'] = (request, streaming, options) =>
+    streaming ? completions.stream(request, options) : completions.createEvents!(request, options)
+  if (tokenizeBaseUrl === undefined) {
+    return new TokenInSession({ tokenize: (input, options) => client.tokenize!(input, options), complete })
+  }
+  // the rendering server is reached directly (with the same API key): it gets its own model name, or none
+  const renderer = new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
+  const renderModel = tokenIn === true ? undefined : tokenIn.tokenizeModelId
   return new TokenInSession({
-    tokenize: (input, options) => renderer.tokenize!(input, options),
-    complete: (request, streaming, options) =>
-      streaming ? completions.stream(request, options) : completions.createEvents!(request, options),
+    tokenize: ({ model: _model, ...input }, options) =>
+      renderer.tokenize(renderModel === undefined ? input : { ...input, model: renderModel }, options),
+    complete,
   })
 }

@@ -52,7 +52,8 @@ export async function probeChatTemplate(render: ProbeRenderer): Promise<ChatTemp
   const userPieces = piecesOf(userOnly)
   const userText = byteLevelText(userPieces)
   if (!userText.endsWith(USER_TURN)) {
-    throw refusal(`a user turn renders as ${JSON.stringify(userText.slice(-60))}, not ChatML`)
+    const shown = userText.length > 80 ? `…${userText.slice(-80)}` : userText
+    throw refusal(`a user turn renders as ${JSON.stringify(shown)}, not ChatML`)
   }
   const endOfTurnPosition = userPieces.lastIndexOf(END_OF_TURN)
   if (endOfTurnPosition < 0) {
