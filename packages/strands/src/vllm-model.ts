@@ -19,7 +19,8 @@ import {
 import { formatChatRequest } from './format-chat-request'
 import { mapTokenStream } from './map-token-stream'
 import { toStrandsError } from './to-strands-error'
-import { type TokenInEndpoints, TokenInSession } from './token-in/token-in-session'
+import { TemplateRenderer, type TokenizeFunction, templateCacheFor } from './token-in/template-renderer'
+import { type CompleteFunction, TokenInSession } from './token-in/token-in-session'
 import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
 import { readModelConfig, readModelOptions } from './vllm-model-options'
 
@@ -179,28 +180,33 @@ function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStre
 
 /**
  * Token-in mode's session when `tokenIn` is set: completions through the model's client, rendering through it
- * or through a client of `tokenIn.tokenizeBaseUrl` (the options check made sure the methods exist).
+ * or through a client of `tokenIn.tokenizeBaseUrl` (the options check made sure the methods exist). What the
+ * session learns about the template is shared with every model that renders at the same server and model.
  */
 function createTokenInSession(
-  config: VLLMModelConfig,
+  config: VLLMModelConfig & { modelId: string },
   client: TokenStreamingClient,
   apiKey: string,
 ): TokenInSession | undefined {
   const tokenIn = config.tokenIn
   if (tokenIn === undefined || tokenIn === false) return undefined
-  const tokenizeBaseUrl = tokenIn === true ? undefined : tokenIn.tokenizeBaseUrl
   const completions = client.completions!
-  const complete: TokenInEndpoints['complete'] = (request, streaming, options) =>
+  const complete: CompleteFunction = (request, streaming, options) =>
     streaming ? completions.stream(request, options) : completions.createEvents!(request, options)
+  const tokenizeBaseUrl = tokenIn === true ? undefined : tokenIn.tokenizeBaseUrl
   if (tokenizeBaseUrl === undefined) {
-    return new TokenInSession({ tokenize: (input, options) => client.tokenize!(input, options), complete })
+    const key = client instanceof VLLMClient ? `${client.baseUrl} ${config.modelId}` : undefined
+    const renderer = new TemplateRenderer(
+      (input, options) => client.tokenize!(input, options),
+      templateCacheFor(key),
+    )
+    return new TokenInSession(renderer, complete)
   }
   // the rendering server is reached directly (with the same API key): it gets its own model name, or none
-  const renderer = new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
+  const renderClient = new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
   const renderModel = tokenIn === true ? undefined : tokenIn.tokenizeModelId
-  return new TokenInSession({
-    tokenize: ({ model: _model, ...input }, options) =>
-      renderer.tokenize(renderModel === undefined ? input : { ...input, model: renderModel }, options),
-    complete,
-  })
+  const tokenize: TokenizeFunction = ({ model: _model, ...input }, options) =>
+    renderClient.tokenize(renderModel === undefined ? input : { ...input, model: renderModel }, options)
+  const cache = templateCacheFor(`${renderClient.baseUrl} ${renderModel ?? ''}`)
+  return new TokenInSession(new TemplateRenderer(tokenize, cache), complete)
 }

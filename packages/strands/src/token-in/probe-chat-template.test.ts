@@ -73,13 +73,28 @@ describe('probeChatTemplate', () => {
           chatTemplateKwargs: { enable_thinking: thinking },
         }),
       )
-      expect(shape).toEqual({ endOfTurnId: 151645, separatorIds: [198] })
+      expect(shape).toEqual({ endOfTurnId: 151645, separatorIds: [198], toolResultsStandAlone: true })
     },
   )
 
   it('accepts a Qwen2.5-style template without think blocks', async () => {
     expect(await probeChatTemplate(fakeRenderer(chatml))).toMatchObject({
       separatorIds: [expect.any(Number)],
+      toolResultsStandAlone: true,
+    })
+  })
+
+  it('notes a template whose tool results name the call they answer (rendered after their call then)', async () => {
+    const namingResults = (messages: ChatMessage[]) =>
+      chatml(
+        messages.map((message, index) => {
+          if (message.role !== 'tool') return message
+          const caller = messages[index - 1]?.tool_calls?.[0]?.function.name ?? 'unknown'
+          return { ...message, content: `${caller}: ${message.content}` }
+        }),
+      )
+    expect(await probeChatTemplate(fakeRenderer(namingResults))).toMatchObject({
+      toolResultsStandAlone: false,
     })
   })
 

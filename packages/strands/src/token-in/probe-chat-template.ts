@@ -1,4 +1,4 @@
-import { type ChatMessage, type RenderedChatTemplate, startsWithIds } from '@vllm-tito/spec'
+import { type ChatMessage, type RenderedChatTemplate, sameIds, startsWithIds } from '@vllm-tito/spec'
 import { TokenInError } from './token-in-error'
 
 /** What token-in mode relies on about a chat template, learnt by rendering a probe conversation. */
@@ -7,6 +7,12 @@ export interface ChatTemplateShape {
   endOfTurnId: number
   /** What the template writes after an end-of-turn token before the next turn (Qwen: `\n`). */
   separatorIds: number[]
+  /**
+   * Whether a tool result renders the same after a user turn as after the assistant turn that called the tool
+   * (Qwen's templates: yes). Then tool results are rendered after the same fixed prefix as user turns, whose
+   * rendering is reused; otherwise after a prefix that calls those tools, rendered each time.
+   */
+  toolResultsStandAlone: boolean
 }
 
 /** Renders a conversation with the server's chat template (no tools, the call's template arguments). */
@@ -35,6 +41,8 @@ const SUPPORTED =
  * Renders `[user]` and `[user, assistant with a tool call]` (with the token pieces) and checks that the
  * template is one token-in mode handles exactly: an assistant turn appends to what came before, is written
  * as ChatML with a hermes `<tool_call>`, and ends with the single token `<|im_end|>` followed by a newline.
+ * Also renders a tool result after each of the two, to learn whether it depends on the call before it. The
+ * four renders run in parallel.
  *
  * @throws TokenInError (`unsupported-template`) saying what the template rendered instead.
  */
@@ -45,9 +53,12 @@ export async function probeChatTemplate(render: ProbeRenderer): Promise<ChatTemp
     content: PROBE_TEXT,
     tool_calls: [{ id: 'probe-call', type: 'function', function: { name: PROBE_TOOL, arguments: '{}' } }],
   }
-  const [userOnly, withAssistant] = await Promise.all([
+  const result: ChatMessage = { role: 'tool', tool_call_id: 'probe-call', content: PROBE_TEXT }
+  const [userOnly, withAssistant, afterCall, afterUser] = await Promise.all([
     render([user], false),
     render([user, assistant], false),
+    render([user, assistant, result], false),
+    render([user, result], false),
   ])
   const userPieces = piecesOf(userOnly)
   const userText = byteLevelText(userPieces)
@@ -68,10 +79,27 @@ export async function probeChatTemplate(render: ProbeRenderer): Promise<ChatTemp
   if (!ASSISTANT_TURN.test(assistantText)) {
     throw refusal(`an assistant turn with a tool call renders as ${JSON.stringify(assistantText)}`)
   }
+  const endOfTurnId = kept[endOfTurnPosition]!
+  // the turns before the result may render differently once it follows (Qwen3 drops the empty think block of
+  // an assistant turn that is no longer the last), so the results are compared after the turns' closings
+  const resultAfterCall = afterTurns(afterCall.tokenIds, count(extended, endOfTurnId), endOfTurnId)
+  const resultAfterUser = afterTurns(afterUser.tokenIds, count(kept, endOfTurnId), endOfTurnId)
   return {
-    endOfTurnId: kept[endOfTurnPosition]!,
+    endOfTurnId,
     separatorIds: kept.slice(endOfTurnPosition + 1),
+    toolResultsStandAlone: resultAfterCall.length > 0 && sameIds(resultAfterCall, resultAfterUser),
   }
+}
+
+function count(ids: readonly number[], id: number): number {
+  return ids.filter((candidate) => candidate === id).length
+}
+
+/** The ids after the `turns`-th `endOfTurnId` (empty when there are fewer). */
+function afterTurns(ids: readonly number[], turns: number, endOfTurnId: number): number[] {
+  let seen = 0
+  const position = ids.findIndex((id) => id === endOfTurnId && ++seen === turns)
+  return position < 0 ? [] : ids.slice(position + 1)
 }
 
 function refusal(found: string): TokenInError {

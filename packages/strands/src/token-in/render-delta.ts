@@ -22,8 +22,8 @@ export interface DeltaRequest {
   newMessages: ChatMessage[]
   /** Names of the reply's tool calls by id, for the fixed prefix a tool result is rendered after. */
   toolNames: ReadonlyMap<string, string>
-  /** Renders of fixed prefixes by their messages, shared across calls (they do not change). */
-  prefixCache: Map<string, Promise<RenderedChatTemplate>>
+  /** Renders a fixed prefix (without the generation prompt); the caller may reuse earlier renders. */
+  renderPrefix: (prefix: ChatMessage[]) => Promise<RenderedChatTemplate>
 }
 
 /** The ids to append after the kept sequence, with their segments (offsets relative to the appended ids). */
@@ -55,10 +55,12 @@ interface GroupIds {
  * The template's own tokens for new messages: each group (a run of tool results, or one other message) is
  * rendered after a fixed prefix, with and without it, and the difference taken after the prefix's last
  * end-of-turn token; the rendered prefix must stay a prefix (asserted). The prefix starts with a system
- * message, so templates that inject a default system block do not; a tool group's prefix ends with an
- * assistant turn that calls those tools and carries a think block in its content (so Qwen3 renders it the
- * same whether or not it is the last message, and whatever reasoning field the server reads). Groups render
- * in parallel; the last one with the generation prompt.
+ * message, so templates that inject a default system block do not. A tool group comes after the same prefix
+ * as a user turn when the probe found that tool results render alike after a user turn and after their call
+ * (Qwen's templates); otherwise after a prefix ending with an assistant turn that calls those tools and
+ * carries a think block in its content (so Qwen3 renders it the same whether or not it is the last message,
+ * and whatever reasoning field the server reads). Groups render in parallel; the last one with the
+ * generation prompt.
  *
  * The result: a closing end-of-turn token when the kept sequence does not end with one (a reply cut by
  * `max_tokens`), then per group the template's separator and the messages, then the separator and the
@@ -102,9 +104,16 @@ function groupMessages(messages: ChatMessage[]): ChatMessage[][] {
   return groups
 }
 
+/** The prefix user turns (and, when the template allows, tool results) are rendered after. */
+export const FIXED_PREFIX: readonly ChatMessage[] = [PREFIX_SYSTEM, PREFIX_USER]
+
 /** The fixed prefix a group is rendered after. */
-function prefixFor(group: ChatMessage[], toolNames: ReadonlyMap<string, string>): ChatMessage[] {
-  if (group[0]?.role !== 'tool') return [PREFIX_SYSTEM, PREFIX_USER]
+function prefixFor(
+  group: ChatMessage[],
+  shape: ChatTemplateShape,
+  toolNames: ReadonlyMap<string, string>,
+): ChatMessage[] {
+  if (group[0]?.role !== 'tool' || shape.toolResultsStandAlone) return [...FIXED_PREFIX]
   const caller: ChatMessage = {
     role: 'assistant',
     content: `<think>\n${PREFIX_TEXT}\n</think>\n\n`,
@@ -122,17 +131,12 @@ async function renderGroup(
   group: ChatMessage[],
   isLast: boolean,
 ): Promise<GroupIds | string> {
-  const { render, shape, prefixCache } = request
-  const prefix = prefixFor(group, request.toolNames)
-  const key = JSON.stringify(prefix)
-  let prefixRender = prefixCache.get(key)
-  if (prefixRender === undefined) {
-    prefixRender = render(prefix, false)
-    prefixCache.set(key, prefixRender)
-    // a failed render must not stay cached for later calls
-    prefixRender.catch(() => prefixCache.delete(key))
-  }
-  const [prefixed, full] = await Promise.all([prefixRender, render([...prefix, ...group], isLast)])
+  const { render, shape } = request
+  const prefix = prefixFor(group, shape, request.toolNames)
+  const [prefixed, full] = await Promise.all([
+    request.renderPrefix(prefix),
+    render([...prefix, ...group], isLast),
+  ])
   const roles = group.map((message) => message.role)
   const what = `the ${roles.join(', ')} message${roles.length > 1 ? 's' : ''}`
   const cut = prefixed.tokenIds.lastIndexOf(shape.endOfTurnId) + 1

@@ -21,18 +21,17 @@ import {
   type PromptSettings,
   replyKey,
 } from './kept-conversation'
-import { type ChatTemplateShape, probeChatTemplate } from './probe-chat-template'
-import { type AppendedIds, renderDelta } from './render-delta'
+import type { AppendedIds } from './render-delta'
 import { type TokenInReply, tokenInEvents } from './reply-events'
+import type { TemplateRenderer } from './template-renderer'
 import { TokenInError } from './token-in-error'
 
-/** The two server calls token-in mode makes: rendering with the chat template, and completions from ids. */
-export interface TokenInEndpoints {
-  /** `POST /tokenize` in chat form. */
-  tokenize(input: ChatTemplateInput, options?: StreamCallOptions): Promise<RenderedChatTemplate>
-  /** `/v1/completions`, streaming or as the events of one body (`streaming: false`). */
-  complete(request: CompletionRequest, streaming: boolean, options?: StreamCallOptions): TokenStream
-}
+/** How token-in mode generates: `/v1/completions`, streaming or as the events of one body. */
+export type CompleteFunction = (
+  request: CompletionRequest,
+  streaming: boolean,
+  options?: StreamCallOptions,
+) => TokenStream
 
 /** One model call in token-in mode. */
 export interface TokenInCall {
@@ -61,16 +60,16 @@ interface BuiltPrompt {
  * whole, so a failed or retried call appends again from the last good state.
  */
 export class TokenInSession {
-  readonly #endpoints: TokenInEndpoints
+  readonly #renderer: TemplateRenderer
+  readonly #complete: CompleteFunction
   #kept: KeptConversation | undefined
   /** Why the next call must render, when the last reply could not be kept. */
   #lost: { reason: TokenInRenderReason; detail: string } | undefined
-  readonly #shapes = new Map<string, Promise<ChatTemplateShape>>()
-  readonly #prefixRenders = new Map<string, Promise<RenderedChatTemplate>>()
   #busy = false
 
-  constructor(endpoints: TokenInEndpoints) {
-    this.#endpoints = endpoints
+  constructor(renderer: TemplateRenderer, complete: CompleteFunction) {
+    this.#renderer = renderer
+    this.#complete = complete
   }
 
   /** Runs one call: the prompt ids, then the completion's events as a chat call of the same reply gives them. */
@@ -94,7 +93,7 @@ export class TokenInSession {
       const callOptions = signal === undefined ? undefined : { signal }
       const settings = promptSettings(call.chat)
       const prompt = await this.#buildPrompt(call, settings, callOptions)
-      const shape = await this.#shape(call.chat, callOptions)
+      const shape = await this.#renderer.shape(call.chat, callOptions)
       const request = completionRequest({
         chat: call.chat,
         promptIds: prompt.ids,
@@ -108,7 +107,7 @@ export class TokenInSession {
         )
       }
       const toolsOffered = Array.isArray(call.chat.tools) && call.chat.tools.length > 0
-      const stream = this.#endpoints.complete(request, call.streaming, callOptions)
+      const stream = this.#complete(request, call.streaming, callOptions)
       yield* tokenInEvents(stream, { toolsOffered, tokenIn: prompt.tokenIn }, (reply) =>
         this.#keep(reply, call.messages, settings, prompt),
       )
@@ -131,15 +130,13 @@ export class TokenInSession {
       const reason = match.kind === 'render' ? match : { reason: 'first-call' as const, detail: null }
       return this.#renderedPrompt(call, reason.reason, reason.detail, options)
     }
-    const delta = await renderDelta({
-      render: (messages, addGenerationPrompt) =>
-        this.#render(call.chat, messages, addGenerationPrompt, options),
-      shape: await this.#shape(call.chat, options),
-      keptIds: kept.ids,
-      newMessages: formatChatMessages(match.newMessages),
-      toolNames: kept.toolNames,
-      prefixCache: this.#prefixRenders,
-    })
+    const shape = await this.#renderer.shape(call.chat, options)
+    const delta = await this.#renderer.delta(
+      call.chat,
+      shape,
+      { keptIds: kept.ids, newMessages: formatChatMessages(match.newMessages), toolNames: kept.toolNames },
+      options,
+    )
     if (delta.kind === 'appended') return appendedPrompt(kept, delta.appended)
     return this.#renderedPrompt(call, 'not-append-only', delta.detail, options)
   }
@@ -150,53 +147,18 @@ export class TokenInSession {
     detail: string | null,
     options: StreamCallOptions | undefined,
   ): Promise<BuiltPrompt> {
-    // the probe of a first call runs alongside the render, so it costs no extra round trip
+    // the probe of a first call, and the fixed prefixes the next call's delta is rendered after, run alongside
+    // the render, so they cost no extra round trip
     const [rendered] = await Promise.all([
-      this.#render(call.chat, call.chat.messages, true, options),
-      this.#shape(call.chat, options),
+      this.#renderer.render(call.chat, call.chat.messages, true, options),
+      this.#renderer.shape(call.chat, options),
+      this.#renderer.prefetchPrefixes(call.chat, options),
     ])
     return {
       ids: rendered.tokenIds,
       tokenIn: { mode: 'rendered', renderReason: reason, detail, keptLength: 0, segments: [] },
       maxModelLen: rendered.maxModelLen,
     }
-  }
-
-  /** The template's shape for the call's template arguments, probed once per set of arguments. */
-  #shape(chat: ChatRequest, options: StreamCallOptions | undefined): Promise<ChatTemplateShape> {
-    const key = JSON.stringify(chat.chat_template_kwargs ?? null)
-    let shape = this.#shapes.get(key)
-    if (shape === undefined) {
-      const tokenize = this.#endpoints.tokenize
-      shape = probeChatTemplate((messages, addGenerationPrompt) =>
-        tokenize(
-          {
-            model: chat.model,
-            messages,
-            addGenerationPrompt,
-            returnTokenStrings: true,
-            ...templateArguments(chat),
-          },
-          options,
-        ),
-      )
-      this.#shapes.set(key, shape)
-      shape.catch(() => this.#shapes.delete(key))
-    }
-    return shape
-  }
-
-  #render(
-    chat: ChatRequest,
-    messages: ChatMessage[],
-    addGenerationPrompt: boolean,
-    options: StreamCallOptions | undefined,
-  ): Promise<RenderedChatTemplate> {
-    const tools = Array.isArray(chat.tools) && chat.tools.length > 0 ? { tools: chat.tools } : {}
-    return this.#endpoints.tokenize(
-      { model: chat.model, messages, addGenerationPrompt, ...tools, ...templateArguments(chat) },
-      options,
-    )
   }
 
   /** Keeps the reply as the new end of the sequence, or notes why the next call must render. */
@@ -251,11 +213,6 @@ function appendedPrompt(kept: KeptConversation, appended: AppendedIds): BuiltPro
     },
     maxModelLen: appended.maxModelLen ?? kept.maxModelLen,
   }
-}
-
-function templateArguments(chat: ChatRequest): { chatTemplateKwargs?: Record<string, unknown> } {
-  const kwargs = chat.chat_template_kwargs
-  return kwargs !== undefined && kwargs !== null ? { chatTemplateKwargs: kwargs } : {}
 }
 
 function promptSettings(chat: ChatRequest): PromptSettings {
