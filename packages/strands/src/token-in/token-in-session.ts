@@ -1,10 +1,7 @@
 import type { Message, StreamOptions } from '@strands-agents/sdk'
 import {
-  type ChatMessage,
   type ChatRequest,
-  type ChatTemplateInput,
   type CompletionRequest,
-  type RenderedChatTemplate,
   type StreamCallOptions,
   sameIds,
   type TokenInPrompt,
