@@ -3,7 +3,9 @@
 // server named by tokenIn.tokenizeBaseUrl. The gateway stores exactly the ids the records hold.
 import { type MockAgentLightningServer, startMockAgentLightning } from '@vllm-tito/mock-agent-lightning'
 import { type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
+import { VLLMTokenRecorder } from '@vllm-tito/recorder/strands'
 import { buildTrajectory, QWEN3_SPECIAL_TOKEN_IDS } from '@vllm-tito/trajectory'
+import { VLLMToolValidationHooks } from '@vllm-tito/validation/strands'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { calculatorAgent, calculatorPolicy, MODEL_ID } from '../__fixtures__/token-in-rollouts'
 
@@ -33,12 +35,15 @@ async function newRollout(): Promise<string> {
 }
 
 describe('token-in mode through the Agent Lightning gateway', () => {
-  it('two user turns, four completions through the gateway, one sequence with the ids it stored', async () => {
+  it('two user turns, four completions through the gateway, recorded and validated, one sequence with the ids it stored', async () => {
     const rolloutId = await newRollout()
     const environment = gateway.agentEnvironment(rolloutId)
+    const recorder = new VLLMTokenRecorder({ rolloutId, addToSpan: false })
+    const hooks = new VLLMToolValidationHooks()
     const { agent, records } = calculatorAgent(vllm, {
       tokenIn: true,
       thinking: true,
+      plugins: [recorder, hooks],
       model: {
         baseUrl: environment.AGL_OPENAI_BASE_URL,
         apiKey: environment.AGL_KEY,
@@ -81,7 +86,9 @@ describe('token-in mode through the Agent Lightning gateway', () => {
       ['appended', 'verified'],
       ['appended', 'verified'],
     ])
-    const trajectory = buildTrajectory(records, { specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
+    expect(recorder.history).toEqual(records)
+    expect(hooks.totals).toMatchObject({ unknown: 0, invalid: 0 })
+    const trajectory = buildTrajectory(recorder.history, { specialTokenIds: QWEN3_SPECIAL_TOKEN_IDS })
     expect(trajectory.metrics).toMatchObject({ sequences: 1, turnsMerged: 3 })
   })
 })

@@ -126,6 +126,25 @@ describe('token-in mode keeps state only from whole replies', () => {
   })
 })
 
+describe('token-in mode asks for what the chat request would', () => {
+  it('chat-style logprobs become the completions form; the record aligns them with the ids', async () => {
+    const server = await startServer()
+    const model = new VLLMModel({
+      baseUrl: server.baseUrl,
+      modelId: MODEL_ID,
+      tokenIn: true,
+      maxTokens: 64,
+      params: { logprobs: true, top_logprobs: 2 },
+    })
+    const { record } = await callModel(model, [user('Hello')])
+    const request = server.requests.find((entry) => entry.path === '/v1/completions')!.body
+    expect(request).toMatchObject({ logprobs: 2, max_tokens: 64, prompt: record.promptTokenIds })
+    expect(request).not.toHaveProperty('top_logprobs')
+    expect(record.logprobs).toHaveLength(record.tokenIds!.length)
+    expect(record.topLogprobs!.every((alternatives) => alternatives.length <= 3)).toBe(true)
+  })
+})
+
 describe('token-in mode refuses what it cannot do exactly', () => {
   it('a second call while one runs, and a forced tool choice', async () => {
     const server = await startServer({ pacing: { firstTokenDelayMs: 50 } })
