@@ -56,12 +56,14 @@ export function replyKey(
 /**
  * Compares the conversation of a call with the kept one. It can be appended to only when it starts with the
  * messages the kept ids stand for, then the model's own reply unchanged, then new non-assistant messages, all
- * rendered with the same settings; otherwise the reason to render from scratch.
+ * rendered with the same settings; otherwise the reason to render from scratch. `keys`: the messages' keys,
+ * when the caller has them already.
  */
 export function matchHistory(
   kept: KeptConversation | undefined,
   messages: readonly Message[],
   settings: PromptSettings,
+  keys: readonly string[] = messages.map(messageKey),
 ): HistoryMatch {
   if (kept === undefined) return { kind: 'render', reason: 'first-call', detail: null }
   const changed = changedSettings(kept.settings, settings)
@@ -76,11 +78,11 @@ export function matchHistory(
     )
   }
   for (let index = 0; index < keptCount; index += 1) {
-    if (messageKey(messages[index]!) !== kept.messageKeys[index]) {
+    if (keys[index] !== kept.messageKeys[index]) {
       return render('history-changed', `message ${index} differs from the one the kept sequence holds`)
     }
   }
-  if (messageKey(messages[keptCount]!) !== kept.replyKey) {
+  if (keys[keptCount] !== kept.replyKey) {
     return render('reply-changed', `message ${keptCount} is not the reply the model produced`)
   }
   const newMessages = messages.slice(keptCount + 1)

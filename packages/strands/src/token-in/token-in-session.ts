@@ -89,7 +89,9 @@ export class TokenInSession {
       const signal = call.options?.cancelSignal
       const callOptions = signal === undefined ? undefined : { signal }
       const settings = promptSettings(call.chat)
-      const prompt = await this.#buildPrompt(call, settings, callOptions)
+      // one key per message, compared now and kept with the reply for the next call
+      const keys = call.messages.map(messageKey)
+      const prompt = await this.#buildPrompt(call, settings, keys, callOptions)
       const shape = await this.#renderer.shape(call.chat, callOptions)
       const request = completionRequest({
         chat: call.chat,
@@ -106,7 +108,7 @@ export class TokenInSession {
       const toolsOffered = Array.isArray(call.chat.tools) && call.chat.tools.length > 0
       const stream = this.#complete(request, call.streaming, callOptions)
       yield* tokenInEvents(stream, { toolsOffered, tokenIn: prompt.tokenIn }, (reply) =>
-        this.#keep(reply, call.messages, settings, prompt),
+        this.#keep(reply, keys, settings, prompt),
       )
     } finally {
       this.#busy = false
@@ -116,13 +118,14 @@ export class TokenInSession {
   async #buildPrompt(
     call: TokenInCall,
     settings: PromptSettings,
+    keys: readonly string[],
     options: StreamCallOptions | undefined,
   ): Promise<BuiltPrompt> {
     const kept = this.#kept
     if (this.#lost !== undefined) {
       return this.#renderedPrompt(call, this.#lost.reason, this.#lost.detail, options)
     }
-    const match = matchHistory(kept, call.messages, settings)
+    const match = matchHistory(kept, call.messages, settings, keys)
     if (match.kind === 'render' || kept === undefined) {
       const reason = match.kind === 'render' ? match : { reason: 'first-call' as const, detail: null }
       return this.#renderedPrompt(call, reason.reason, reason.detail, options)
@@ -161,7 +164,7 @@ export class TokenInSession {
   /** Keeps the reply as the new end of the sequence, or notes why the next call must render. */
   #keep(
     reply: TokenInReply,
-    messages: readonly Message[],
+    messageKeys: readonly string[],
     settings: PromptSettings,
     prompt: BuiltPrompt,
   ): void {
@@ -184,7 +187,7 @@ export class TokenInSession {
     this.#lost = undefined
     this.#kept = {
       settings,
-      messageKeys: messages.map(messageKey),
+      messageKeys: [...messageKeys],
       replyKey: replyKey(reply.parsed, reply.toolCalls),
       ids: [...record.promptTokenIds, ...record.tokenIds],
       toolNames: new Map(reply.toolCalls.map((toolCall) => [toolCall.id, toolCall.name])),
