@@ -14,12 +14,15 @@ import {
   IM_END,
   renderedSettings,
   replyPositions,
+  SYSTEM_PROMPT,
   templateTail,
 } from '../__fixtures__/token-in-rollouts'
+import { formatChatMessages } from '../format-chat-messages'
 
 let server: MockVllmServer
 beforeAll(async () => {
-  server = await startMockVllm({ policy: { script: calculatorPolicy } })
+  // the render endpoint shows what the chat endpoint would generate from
+  server = await startMockVllm({ policy: { script: calculatorPolicy }, enableScaleOut: true })
 })
 afterAll(async () => {
   await server.close()
@@ -92,6 +95,17 @@ describe.each([true, false])('token-in with Qwen3, thinking %s', (thinking) => {
     expect(String(await tokenIn.agent.invoke('What is 12 * 7?'))).toContain('The answer is 84.')
     expect(String(await tokenIn.agent.invoke('Now what is 3 + 4?'))).toContain('The answer is 7.')
     expect(tokenIn.records).toHaveLength(4)
+    // the first prompt is exactly what /v1/chat/completions renders for the same request
+    const { tools, chatTemplateKwargs } = renderedSettings(server)
+    const firstMessages = formatChatMessages(tokenIn.agent.messages.slice(0, 1), SYSTEM_PROMPT)
+    const render = await fetch(`${server.baseUrl}/v1/chat/completions/render`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: firstMessages, tools, chat_template_kwargs: chatTemplateKwargs }),
+    })
+    expect(((await render.json()) as { token_ids: number[] }).token_ids).toEqual(
+      tokenIn.records[0]!.promptTokenIds,
+    )
     expect(expectExactAppends(tokenIn.agent.messages, tokenIn.records)).toEqual([
       [separator, toolResult('84'), separator, openTurn(thinking)],
       [separator, userTurn('Now what is 3 + 4?'), separator, openTurn(thinking)],
