@@ -131,6 +131,12 @@ type StreamAggregatedResult = ReturnType<Model['streamAggregated']> extends Asyn
  * object is set on the aggregated message as `message.metadata.custom.vllm`, so it survives into
  * `agent.messages` and the `AgentResult` (and into `MaxTokensError.partialMessage`).
  *
+ * With `tokenIn` the model keeps its conversation as one token sequence instead (token-in mode): the first
+ * prompt is rendered with `/tokenize`, later ones append the template's tokens for the new messages to the
+ * previous prompt and response ids, and each call generates from the ids with `/v1/completions`; the reply is
+ * parsed into the same events and record fields, and the record's `tokenIn` says how its prompt was built.
+ * That state belongs to the instance: one model per conversation.
+ *
  * @example
  * ```ts
  * const model = new VLLMModel({ baseUrl: 'http://localhost:8000/v1', modelId: 'Qwen/Qwen3-8B', returnTokenIds: true })
@@ -156,9 +162,10 @@ declare class VLLMModel extends Model<VLLMModelConfig> {
     /** A copy of the current config (without the API key). */
     getConfig(): VLLMModelConfig;
     /**
-     * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events.
-     * `options.cancelSignal` aborts the HTTP request. Errors are Strands errors: `ModelThrottledError` (HTTP
-     * 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's error as `cause` (for a server
+     * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events;
+     * in token-in mode a `/tokenize` render and a completion from ids. `options.cancelSignal` aborts the HTTP
+     * request. Errors are Strands errors: `ModelThrottledError` (HTTP 429), `ContextWindowOverflowError`,
+     * otherwise `ModelError` with the client's error (or token-in mode's `TokenInError`) as `cause` (for a server
      * that refuses streaming, its message says to set `stream: false`).
      */
     stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent>;
