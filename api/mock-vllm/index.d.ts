@@ -62,6 +62,23 @@ interface Qwen3Tokenizer extends TextTokenizer {
 declare function loadQwen3Tokenizer(): Promise<Qwen3Tokenizer>;
 
 /**
+ * A conversation read back from a prompt that Qwen3's chat template rendered: what a `/v1/completions`
+ * request carries when a client generates from token ids (token-in). The policies answer it as they answer
+ * the same conversation on `/v1/chat/completions`.
+ */
+interface RenderedConversation {
+    /** The messages, in order: `system`, `user`, `assistant` (raw text, markup included) and `tool` results. */
+    messages: ChatMessage[];
+    /** The tools of the system block's `<tools>` list; empty when the prompt offers none. */
+    tools: ChatTool[];
+    /**
+     * `false` when the generation prompt pre-fills the empty think block (`enable_thinking: false`), otherwise
+     * `true`.
+     */
+    thinking: boolean;
+}
+
+/**
  * Which vLLM generation to imitate, on the wire and on the input side (what happens to incoming chat messages
  * before the template runs; `docs/vllm-input-side.md` has the facts by version).
  * - `current` (≈v0.28): parser-swallowed tokens still arrive as `delta: {}` frames carrying their ids,
@@ -103,6 +120,12 @@ interface MockReplyRequest {
     requestIndex: number;
     /** Which endpoint received it. */
     endpoint: 'chat' | 'completions';
+    /**
+     * For a `/v1/completions` request whose (first) prompt is a conversation rendered by Qwen3's chat template
+     * ending with the generation prompt (a client generating from token ids): that conversation read back, so a
+     * script can answer it as it would answer the same chat request. Absent otherwise.
+     */
+    conversation?: RenderedConversation;
 }
 /**
  * Returns the model's raw output text for a request. It may contain `<think>…</think>` and hermes
@@ -205,6 +228,14 @@ interface MockVllmOptions {
      * `finish_reason: "tool_calls"` on `length` needs no quirk: it is part of the `legacy-0.10` mode.
      */
     toolStreamQuirks?: ToolStreamQuirk[];
+    /**
+     * Whether the imitated server runs with `--enable-scale-out` (default false): only then does it serve the
+     * render endpoints `POST /v1/chat/completions/render` and `POST /v1/completions/render` (404 otherwise).
+     * vLLM from vllm-project/vllm#54579 registers them only on that opt-in (first the environment variable
+     * `VLLM_ENABLE_SCALE_OUT_ENDPOINTS=1`, the flag since vllm-project/vllm#55176, v0.30); earlier releases that
+     * have them (about 0.18 to 0.29) served them to every generation model.
+     */
+    enableScaleOut?: boolean;
 }
 /** One request the server received. */
 interface MockRequestLog {
@@ -238,4 +269,4 @@ interface MockVllmServer {
 declare function startMockVllm(options?: MockVllmOptions): Promise<MockVllmServer>;
 
 export { loadQwen3Tokenizer, startMockVllm };
-export type { ChatRenderOptions, ContextOverflowWording, MockFault, MockFaultCondition, MockPacing, MockPolicy, MockReplyFunction, MockReplyRequest, MockRequestLog, MockVllmMode, MockVllmOptions, MockVllmServer, Qwen3Tokenizer, ToolStreamQuirk };
+export type { ChatRenderOptions, ContextOverflowWording, MockFault, MockFaultCondition, MockPacing, MockPolicy, MockReplyFunction, MockReplyRequest, MockRequestLog, MockVllmMode, MockVllmOptions, MockVllmServer, Qwen3Tokenizer, RenderedConversation, ToolStreamQuirk };

@@ -67,7 +67,10 @@ interface TokenVerification {
 interface ToolCallRecord {
     /** Position of the call within the choice (`tool_calls[].index`). */
     index: number;
-    /** Call id from the server (`chatcmpl-tool-…`), or `null` if none was sent. */
+    /**
+     * Call id from the server (`chatcmpl-tool-…`), or `null` if none was sent. In token-in records the client
+     * parsed the call and names it `<responseId>-tool-<index>`.
+     */
     id: string | null;
     /** Function name. */
     name: string;
@@ -143,6 +146,70 @@ interface TokenRecord {
     timing: RequestTiming;
     /** `false` when the call was interrupted and this record holds only what arrived before the failure. */
     complete: boolean;
+    /**
+     * How the prompt was built, for calls made in token-in mode (`VLLMModel` with `tokenIn`); absent for calls
+     * whose prompt the server rendered itself (`/v1/chat/completions`). Optional, so records of schema version 1
+     * without it stay valid. In token-in records `text`, `reasoning` and `toolCalls` are the client's parse of
+     * the completion (vLLM runs no parser on `/v1/completions`).
+     */
+    tokenIn?: TokenInPrompt;
+}
+/**
+ * Why token-in mode rendered a call's whole prompt with the chat template instead of appending to the kept
+ * sequence:
+ * - `first-call`: nothing was kept yet (the first call of the model instance);
+ * - `history-changed`: the conversation no longer starts with the messages the kept ids stand for (a
+ *   conversation manager trimmed it, a message was edited or removed, another conversation was passed);
+ * - `reply-changed`: the assistant message after them is not the reply the model produced (edited by a hook,
+ *   or the reply was never added to the history, as after a `MaxTokensError`);
+ * - `settings-changed`: the system prompt, the tools or the chat-template arguments differ from the kept
+ *   prompt's;
+ * - `not-append-only`: the chat template rendered the new messages in a way that does not extend a rendered
+ *   prefix, so no exact delta exists for them;
+ * - `ids-missing`: the previous call's response carried no token ids (or other prompt ids than were sent),
+ *   so there was no sequence to append to.
+ */
+type TokenInRenderReason = 'first-call' | 'history-changed' | 'reply-changed' | 'settings-changed' | 'not-append-only' | 'ids-missing';
+/**
+ * One appended piece of a token-in prompt, as a range of `promptTokenIds` (offsets in tokens, end exclusive).
+ * - `closing`: the end-of-turn token the client added after a reply that did not end with one (cut by
+ *   `max_tokens` or a stop string); not sampled by the model;
+ * - `separator`: what the chat template writes between an end-of-turn token and the next turn (Qwen's `\n`
+ *   after `<|im_end|>`), which the model does not generate;
+ * - `messages`: the template's rendering of new messages (tool results, a user turn), exactly as it renders
+ *   them after a fixed prefix;
+ * - `generation-prompt`: the opening of the next assistant turn (`<|im_start|>assistant\n`, plus the empty
+ *   think block of `enable_thinking: false`).
+ * None of them is model output: all carry loss mask 0.
+ */
+interface TokenInSegment {
+    /** What the range holds. */
+    kind: 'closing' | 'separator' | 'messages' | 'generation-prompt';
+    /** First offset in `promptTokenIds`. */
+    start: number;
+    /** Offset after the last token (exclusive). */
+    end: number;
+    /** For `messages`: the chat roles rendered (`tool`, `user`, `system`), in order; empty otherwise. */
+    roles: string[];
+}
+/** How token-in mode built a call's prompt ({@link TokenRecord.tokenIn}). */
+interface TokenInPrompt {
+    /**
+     * `appended`: the previous call's prompt and response ids, unchanged, followed by the appended segments;
+     * `rendered`: the whole conversation rendered by the server's chat template (`/tokenize`).
+     */
+    mode: 'appended' | 'rendered';
+    /** Why the prompt was rendered (`mode: 'rendered'`), `null` when appended. */
+    renderReason: TokenInRenderReason | null;
+    /** What differed, in words, for a re-render; `null` when appended or for the first call. */
+    detail: string | null;
+    /**
+     * Tokens at the start of `promptTokenIds` taken unchanged from the previous call (its prompt plus response
+     * ids); 0 when rendered.
+     */
+    keptLength: number;
+    /** The appended pieces in order, covering `keptLength` to the end of the prompt; empty when rendered. */
+    segments: TokenInSegment[];
 }
 /** A {@link TokenRecord} tagged with the rollout it belongs to, for sinks shared by several rollouts. */
 interface TaggedTokenRecord {
@@ -154,7 +221,7 @@ interface TaggedTokenRecord {
     record: TokenRecord;
 }
 
-export { RequestTiming, TOKEN_RECORD_SCHEMA_VERSION, ToolCallRecord, VerificationStatus };
+export { RequestTiming, TOKEN_RECORD_SCHEMA_VERSION, TokenInPrompt, TokenInRenderReason, TokenInSegment, ToolCallRecord, VerificationStatus };
 
 /**
  * Request bodies in vLLM's OpenAI-compatible wire names (snake_case, as sent on the wire), with the vLLM
@@ -747,7 +814,48 @@ interface TokenStreamingClient {
          */
         createEvents?(request: ChatRequest, options?: StreamCallOptions): TokenStream;
     };
+    /**
+     * `/v1/completions`, which token-in mode generates with (`prompt: number[]`): the same two calls as `chat`,
+     * yielding completion records. Optional: a client without it cannot run token-in mode.
+     */
+    completions?: {
+        /** Starts a streaming `/v1/completions` call. */
+        stream(request: CompletionRequest, options?: StreamCallOptions): TokenStream;
+        /** A non-streaming `/v1/completions` call read as the events a stream gives (see `chat.createEvents`). */
+        createEvents?(request: CompletionRequest, options?: StreamCallOptions): TokenStream;
+    };
+    /**
+     * vLLM's `POST /tokenize` in chat form: the conversation rendered exactly as `/v1/chat/completions` renders
+     * it, as token ids. Token-in mode renders first prompts and new messages with it. Optional.
+     */
+    tokenize?(input: ChatTemplateInput, options?: StreamCallOptions): Promise<RenderedChatTemplate>;
+}
+/** A conversation to render with the server's chat template (the chat form of vLLM's `POST /tokenize`). */
+interface ChatTemplateInput {
+    /** Model name; optional on a single-model server. */
+    model?: string;
+    /** The conversation, in OpenAI wire format. */
+    messages: ChatMessage[];
+    /** Tools the template renders into the prompt. */
+    tools?: ChatTool[];
+    /** Append the assistant generation prompt (vLLM's default: `true`). */
+    addGenerationPrompt?: boolean;
+    /** Leave the final assistant message open instead (exclusive with `addGenerationPrompt`). */
+    continueFinalMessage?: boolean;
+    /** Keyword arguments for the chat template, e.g. `{ enable_thinking: false }` for Qwen3. */
+    chatTemplateKwargs?: Record<string, unknown>;
+    /** Also return the raw vocabulary piece of every id (`token_strs`). */
+    returnTokenStrings?: boolean;
+}
+/** What rendering a conversation gave. */
+interface RenderedChatTemplate {
+    /** The prompt token ids. */
+    tokenIds: number[];
+    /** Raw vocabulary pieces (`<|im_end|>`, `Ċ`) when asked for, otherwise `null`. */
+    tokenStrings: string[] | null;
+    /** The server's context length in tokens (`max_model_len`), or `null` if not sent. */
+    maxModelLen: number | null;
 }
 
 export { APICallError, ContextOverflowError, FinishReason, INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError, MAX_TOKEN_ID, MESSAGE_METADATA_KEY, OptionReader, StreamInterruptedError, StreamingUnsupportedError, TaggedTokenRecord, TokenIdsMismatchError, TokenIdsUnavailableError, TokenRecord, TokenUsage, TokenVerification, TopLogprob, VLLMTitoError, describeValue, extractTokenRecord, findTokenIdsProblem, hasErrorMarker, isPlainObject, isRetryableStatus, isTokenId, isTokenIdList, isTokenRecord, noopClientCallObserver, noopTokenRecordObserver, noopTokenRecordSink, sameIds, startsWithConcatenation, startsWithIds, toResponseFields, unwrapInvalidJsonArguments, wrapInvalidJsonArguments };
-export type { APICallErrorOptions, CallAttemptInfo, ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall, ChatToolChoice, ChoiceEndEvent, ClientCallObserver, CompletionRequest, JsonValue, ReasoningDeltaEvent, RecordContext, RequiredOption, ResponseEndEvent, ResponseStartEvent, SamplingParams, StreamCallOptions, TextDeltaEvent, TextTokenizer, TokenDeltaEvent, TokenRecordObserver, TokenRecordSink, TokenStream, TokenStreamEvent, TokenStreamingClient, ToolCallDeltaEvent, UsageEvent, VLLMResponseFields };
+export type { APICallErrorOptions, CallAttemptInfo, ChatContentPart, ChatMessage, ChatRequest, ChatTemplateInput, ChatTool, ChatToolCall, ChatToolChoice, ChoiceEndEvent, ClientCallObserver, CompletionRequest, JsonValue, ReasoningDeltaEvent, RecordContext, RenderedChatTemplate, RequiredOption, ResponseEndEvent, ResponseStartEvent, SamplingParams, StreamCallOptions, TextDeltaEvent, TextTokenizer, TokenDeltaEvent, TokenRecordObserver, TokenRecordSink, TokenStream, TokenStreamEvent, TokenStreamingClient, ToolCallDeltaEvent, UsageEvent, VLLMResponseFields };

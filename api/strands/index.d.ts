@@ -2,7 +2,7 @@
 
 export { VLLMClient, VLLMClientOptions } from '@vllm-tito/client';
 export { VLLMTokenRecorder, VLLMTokenRecorderOptions } from '@vllm-tito/recorder/strands';
-import { TokenStreamingClient } from '@vllm-tito/spec';
+import { VLLMTitoError, TokenStreamingClient } from '@vllm-tito/spec';
 export { INVALID_JSON_ARGUMENTS_KEY, MESSAGE_METADATA_KEY, TokenRecord, extractTokenRecord } from '@vllm-tito/spec';
 export { TokenManager, TokenManagerOptions } from '@vllm-tito/trajectory';
 export { VLLMToolValidationHooks, VLLMToolValidationHooksOptions } from '@vllm-tito/validation/strands';
@@ -17,6 +17,35 @@ import { ModelError, BaseModelConfig, Model, Message, StreamOptions, ModelStream
  * (`StreamInterruptedError.partialRecords`, `APICallError.responseBody`) stay reachable.
  */
 declare function toStrandsError(error: unknown): ModelError;
+
+declare const tokenInSymbol: unique symbol;
+/**
+ * Why token-in mode refused a call:
+ * - `unsupported-template`: the model's chat template is not one the mode can append to exactly (checked at
+ *   the first call, by rendering a probe conversation); the message says what was found;
+ * - `tool-choice`: the call asks to force a tool (`toolChoice` `any` or a named tool), which a completion from
+ *   token ids cannot enforce;
+ * - `concurrent-call`: a second call started while one was running on the same model instance, whose one
+ *   kept sequence cannot serve two conversations;
+ * - `context-length-unknown`: no `maxTokens` is set and the server did not report `max_model_len`, so there
+ *   is no safe `max_tokens` to send (`/v1/completions` would stop after 16 tokens).
+ */
+type TokenInErrorCode = 'unsupported-template' | 'tool-choice' | 'concurrent-call' | 'context-length-unknown';
+/**
+ * Token-in mode (`VLLMModel` with `tokenIn`) refused a call rather than guess. A model call raises it as the
+ * `cause` of a Strands `ModelError`.
+ */
+declare class TokenInError extends VLLMTitoError {
+    readonly [tokenInSymbol] = true;
+    readonly name: string;
+    /** What was refused. */
+    readonly code: TokenInErrorCode;
+    constructor(code: TokenInErrorCode, message: string, options?: {
+        cause?: unknown;
+    });
+    /** `true` for a {@link TokenInError} from any copy of the package. */
+    static isInstance(error: unknown): error is TokenInError;
+}
 
 /**
  * The configuration of a {@link VLLMModel}, as `getConfig()` returns it and `updateConfig()` merges it.
@@ -50,6 +79,32 @@ interface VLLMModelConfig extends BaseModelConfig {
      * …). A Python-style `extra_body` object is merged into the top level, not sent as a field.
      */
     params?: Record<string, unknown>;
+    /**
+     * Token-in mode (`true`, or an object with its options): keep each conversation as one exact token
+     * sequence. The first call renders the prompt with the server's chat template (`POST /tokenize`); every
+     * later call appends only the template's tokens for the new messages (tool results, user turns) to the
+     * previous prompt and the ids the model sampled, and generates from the ids with `/v1/completions`, so one
+     * rollout gives one training sequence even for reasoning models. The model instance keeps that state: use
+     * one `VLLMModel` per conversation (per agent, per rollout). Default `false`: every call goes to
+     * `/v1/chat/completions`, which re-renders the history. Supports ChatML templates with hermes tool calls
+     * (Qwen2.5, Qwen3, QwQ); any other template is refused at the first call.
+     */
+    tokenIn?: boolean | TokenInOptions;
+}
+/** Options of token-in mode (`tokenIn`). */
+interface TokenInOptions {
+    /**
+     * The vLLM server to render prompts with (`POST /tokenize`), as its root or OpenAI base URL, when
+     * `baseUrl` points at a proxy that has no `/tokenize`, such as Agent Lightning's gateway. Default: the
+     * model's own client.
+     */
+    tokenizeBaseUrl?: string;
+    /**
+     * The model name to send to the `tokenizeBaseUrl` server, when it is not `modelId` (a proxy such as Agent
+     * Lightning's gateway replaces the model name, so `modelId` may be a placeholder). Default: none is sent,
+     * and vLLM renders with the one model it serves.
+     */
+    tokenizeModelId?: string;
 }
 /** What `new VLLMModel(...)` takes: the config plus how to reach the server. */
 interface VLLMModelOptions extends VLLMModelConfig {
@@ -76,6 +131,12 @@ type StreamAggregatedResult = ReturnType<Model['streamAggregated']> extends Asyn
  * object is set on the aggregated message as `message.metadata.custom.vllm`, so it survives into
  * `agent.messages` and the `AgentResult` (and into `MaxTokensError.partialMessage`).
  *
+ * With `tokenIn` the model keeps its conversation as one token sequence instead (token-in mode): the first
+ * prompt is rendered with `/tokenize`, later ones append the template's tokens for the new messages to the
+ * previous prompt and response ids, and each call generates from the ids with `/v1/completions`; the reply is
+ * parsed into the same events and record fields, and the record's `tokenIn` says how its prompt was built.
+ * That state belongs to the instance: one model per conversation.
+ *
  * @example
  * ```ts
  * const model = new VLLMModel({ baseUrl: 'http://localhost:8000/v1', modelId: 'Qwen/Qwen3-8B', returnTokenIds: true })
@@ -101,9 +162,10 @@ declare class VLLMModel extends Model<VLLMModelConfig> {
     /** A copy of the current config (without the API key). */
     getConfig(): VLLMModelConfig;
     /**
-     * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events.
-     * `options.cancelSignal` aborts the HTTP request. Errors are Strands errors: `ModelThrottledError` (HTTP
-     * 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's error as `cause` (for a server
+     * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events;
+     * in token-in mode a `/tokenize` render and a completion from ids. `options.cancelSignal` aborts the HTTP
+     * request. Errors are Strands errors: `ModelThrottledError` (HTTP 429), `ContextWindowOverflowError`,
+     * otherwise `ModelError` with the client's error (or token-in mode's `TokenInError`) as `cause` (for a server
      * that refuses streaming, its message says to set `stream: false`).
      */
     stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent>;
@@ -115,5 +177,5 @@ declare class VLLMModel extends Model<VLLMModelConfig> {
     streamAggregated(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent | ContentBlock, StreamAggregatedResult, undefined>;
 }
 
-export { VLLMModel, toStrandsError };
-export type { VLLMModelConfig, VLLMModelOptions };
+export { TokenInError, VLLMModel, toStrandsError };
+export type { TokenInErrorCode, TokenInOptions, VLLMModelConfig, VLLMModelOptions };

@@ -27,6 +27,7 @@ export const cliUsage = `Usage: mock-vllm [options]
   --fault <json>                     a MockFault as JSON (repeatable)
   --tool-stream-quirk <arguments-in-finish-chunk|one-piece-arguments|drop-empty-arguments|required-name-null>
                                      a tool-call streaming quirk to imitate (repeatable)
+  --enable-scale-out                 serve the render endpoints (/v1/chat/completions/render, /v1/completions/render)
   --help                             print this text`
 
 const WHERE = 'mock-vllm'
@@ -48,6 +49,7 @@ const flags = {
   'context-overflow-wording': { type: 'string' },
   fault: { type: 'string', multiple: true },
   'tool-stream-quirk': { type: 'string', multiple: true },
+  'enable-scale-out': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const
 
@@ -120,6 +122,7 @@ export function parseCliArguments(argv: string[]): MockVllmOptions | 'help' {
     contextOverflowWording: read.oneOf('context-overflow-wording', contextOverflowWordings),
     faults,
     ...(toolStreamQuirks.length > 0 ? { toolStreamQuirks } : {}),
+    ...(values['enable-scale-out'] === true ? { enableScaleOut: true } : {}),
   }
 }
 

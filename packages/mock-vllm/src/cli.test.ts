@@ -49,6 +49,8 @@ describe('parseCliArguments', () => {
       ]),
     ).toMatchObject({ toolStreamQuirks: ['one-piece-arguments', 'required-name-null'] })
     expect(parseCliArguments([])).not.toHaveProperty('toolStreamQuirks')
+    expect(parseCliArguments(['--enable-scale-out'])).toMatchObject({ enableScaleOut: true })
+    expect(parseCliArguments([])).not.toHaveProperty('enableScaleOut')
     expect(parseCliArguments(['--help'])).toBe('help')
     expect(cliUsage).toContain('--policy <demo|random>')
   })

@@ -11,6 +11,7 @@ import {
   sendEventStream,
   sendJsonBody,
 } from './mock-context'
+import { readRenderedConversation } from './rendered-conversation'
 import { RequestFields } from './request-fields'
 import type { SeededRandom } from './seeded-random'
 import { usageBody } from './usage-body'
@@ -71,9 +72,15 @@ export async function handleCompletions(
 
   const call = beginGenerationCall(context, request, response, body)
   const random = context.policy.isRandom
+  const conversation = random ? undefined : readRenderedConversation(context.tokenizer.decode(prompts[0]!))
   const text = random
     ? ''
-    : context.policy.text({ body, requestIndex: call.requestIndex, endpoint: 'completions' })
+    : context.policy.text({
+        body,
+        requestIndex: call.requestIndex,
+        endpoint: 'completions',
+        ...(conversation && { conversation }),
+      })
   const choices: CompletionChoice[] = []
   prompts.forEach((promptIds, promptIndex) => {
     for (let choiceIndex = 0; choiceIndex < n; choiceIndex += 1) {

@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatTool } from '@vllm-tito/spec'
+import type { RenderedConversation } from './rendered-conversation'
 
 /**
  * The built-in deterministic "model" of the examples. With a `calculator` tool offered and an arithmetic
@@ -30,9 +31,18 @@ export function demoChatReply(body: Record<string, unknown>): string {
   return `${think('The user wrote to me. I should reply politely.')}Hello! I am a mock vLLM server. How can I help you today?`
 }
 
-/** The demo reply for `/v1/completions`: a short polite continuation. */
-export function demoCompletionReply(): string {
-  return ' Thank you for your message. This is a mock vLLM server.'
+/**
+ * The demo reply for `/v1/completions`: for a prompt that is a rendered conversation (a client generating
+ * from token ids), the reply the chat endpoint would give to it, raw markup included, since no parser runs on
+ * completions output; otherwise a short polite continuation.
+ */
+export function demoCompletionReply(conversation: RenderedConversation | undefined): string {
+  if (conversation === undefined) return ' Thank you for your message. This is a mock vLLM server.'
+  return demoChatReply({
+    messages: conversation.messages,
+    tools: conversation.tools,
+    chat_template_kwargs: { enable_thinking: conversation.thinking },
+  })
 }
 
 interface CalculatorTool {

@@ -33,6 +33,10 @@ export interface MockContext {
   enableAutoToolChoice: boolean
   reasoningParser: boolean
   toolStreamQuirks: ReadonlySet<ToolStreamQuirk>
+  /** `--enable-scale-out`: the render endpoints are served. */
+  enableScaleOut: boolean
+  /** Draws the request ids of the render endpoints (they generate nothing, so they take no request index). */
+  renderRandom: SeededRandom
   /** Next 0-based generation-request index (chat and completions share it). */
   nextRequestIndex(): number
   /** Aborted when the server closes. */

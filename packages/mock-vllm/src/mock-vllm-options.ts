@@ -1,4 +1,5 @@
 import type { Qwen3Tokenizer } from './qwen3-tokenizer'
+import type { RenderedConversation } from './rendered-conversation'
 
 /**
  * Which vLLM generation to imitate, on the wire and on the input side (what happens to incoming chat messages
@@ -49,6 +50,12 @@ export interface MockReplyRequest {
   requestIndex: number
   /** Which endpoint received it. */
   endpoint: 'chat' | 'completions'
+  /**
+   * For a `/v1/completions` request whose (first) prompt is a conversation rendered by Qwen3's chat template
+   * ending with the generation prompt (a client generating from token ids): that conversation read back, so a
+   * script can answer it as it would answer the same chat request. Absent otherwise.
+   */
+  conversation?: RenderedConversation
 }
 
 /**
@@ -136,6 +143,14 @@ export interface MockVllmOptions {
    * `finish_reason: "tool_calls"` on `length` needs no quirk: it is part of the `legacy-0.10` mode.
    */
   toolStreamQuirks?: ToolStreamQuirk[]
+  /**
+   * Whether the imitated server runs with `--enable-scale-out` (default false): only then does it serve the
+   * render endpoints `POST /v1/chat/completions/render` and `POST /v1/completions/render` (404 otherwise).
+   * vLLM from vllm-project/vllm#54579 registers them only on that opt-in (first the environment variable
+   * `VLLM_ENABLE_SCALE_OUT_ENDPOINTS=1`, the flag since vllm-project/vllm#55176, v0.30); earlier releases that
+   * have them (about 0.18 to 0.29) served them to every generation model.
+   */
+  enableScaleOut?: boolean
 }
 
 /** One request the server received. */

@@ -40,6 +40,7 @@ describe('readMockVllmOptions', () => {
       enableAutoToolChoice: true,
       reasoningParser: true,
       toolStreamQuirks: [],
+      enableScaleOut: false,
     })
   })
 
@@ -47,7 +48,7 @@ describe('readMockVllmOptions', () => {
     expect(bad({ mdoe: 'current' })).toEqual({
       option: 'mdoe',
       message:
-        'startMockVllm: unknown option `mdoe` (did you mean `mode`?); known options: host, port, model, maxModelLen, mode, policy, nonCanonicalRate, seed, pacing, faults, contextOverflowWording, enableAutoToolChoice, reasoningParser, toolStreamQuirks',
+        'startMockVllm: unknown option `mdoe` (did you mean `mode`?); known options: host, port, model, maxModelLen, mode, policy, nonCanonicalRate, seed, pacing, faults, contextOverflowWording, enableAutoToolChoice, reasoningParser, toolStreamQuirks, enableScaleOut',
       allowed: expect.arrayContaining(['mode', 'pacing']),
     })
     expect(bad({ pacing: { tokensPerChunck: 2 } })).toMatchObject({

@@ -48,6 +48,8 @@ export interface ResolvedMockVllmOptions {
   reasoningParser: boolean
   /** `toolStreamQuirks`, default none. */
   toolStreamQuirks: ToolStreamQuirk[]
+  /** `enableScaleOut`, default false. */
+  enableScaleOut: boolean
 }
 
 const WHERE = 'startMockVllm'
@@ -67,6 +69,7 @@ const optionNames: readonly (keyof MockVllmOptions)[] = [
   'enableAutoToolChoice',
   'reasoningParser',
   'toolStreamQuirks',
+  'enableScaleOut',
 ]
 
 /** Every {@link ContextOverflowWording}, newest first. */
@@ -103,6 +106,7 @@ export function readMockVllmOptions(options: unknown): ResolvedMockVllmOptions {
     enableAutoToolChoice: read.boolean('enableAutoToolChoice') ?? true,
     reasoningParser: read.boolean('reasoningParser') ?? true,
     toolStreamQuirks: readQuirks(read),
+    enableScaleOut: read.boolean('enableScaleOut') ?? false,
   }
 }
 

@@ -26,7 +26,9 @@ export class ReplyPolicy {
   text(request: MockReplyRequest): string {
     const policy = this.policy
     if (policy === 'demo') {
-      return request.endpoint === 'chat' ? demoChatReply(request.body) : demoCompletionReply()
+      return request.endpoint === 'chat'
+        ? demoChatReply(request.body)
+        : demoCompletionReply(request.conversation)
     }
     if ('script' in policy) {
       const script = policy.script

@@ -34,11 +34,17 @@ export class RequestFields {
     return value
   }
 
+  /**
+   * An integer field. `true` and `false` read as 1 and 0: vLLM's request models validate in pydantic's lax
+   * mode, whose int conversion accepts booleans (Agent Lightning's gateway sends `logprobs: true` to
+   * `/v1/completions`, where the field is an int).
+   */
   optionalInteger(name: string, minimum?: number): number | undefined {
-    const value = this.body[name]
-    if (value === undefined || value === null) return undefined
+    const raw = this.body[name]
+    if (raw === undefined || raw === null) return undefined
+    const value = typeof raw === 'boolean' ? Number(raw) : raw
     if (!Number.isInteger(value))
-      throw badRequest(`${name}: Input should be a valid integer, got ${show(value)}`)
+      throw badRequest(`${name}: Input should be a valid integer, got ${show(raw)}`)
     if (minimum !== undefined && (value as number) < minimum) {
       throw badRequest(`${name} must be at least ${minimum}, got ${value}.`, name)
     }

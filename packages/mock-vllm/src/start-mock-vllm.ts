@@ -8,7 +8,9 @@ import { sendError } from './mock-context'
 import type { MockRequestLog, MockVllmOptions, MockVllmServer } from './mock-vllm-options'
 import { loadQwen3Tokenizer } from './qwen3-tokenizer'
 import { readMockVllmOptions } from './read-mock-vllm-options'
+import { renderChatBody, renderCompletionBody } from './render-endpoints'
 import { ReplyPolicy } from './reply-policy'
+import { SeededRandom } from './seeded-random'
 import { detokenizeBody, modelsBody, tokenizeBody } from './utility-endpoints'
 import { versionProfile } from './version-profile'
 import { badRequest, VllmHttpError, vllmError } from './vllm-errors'
@@ -44,6 +46,8 @@ export async function startMockVllm(options: MockVllmOptions = {}): Promise<Mock
     enableAutoToolChoice: resolved.enableAutoToolChoice,
     reasoningParser: resolved.reasoningParser,
     toolStreamQuirks: new Set(resolved.toolStreamQuirks),
+    enableScaleOut: resolved.enableScaleOut,
+    renderRandom: new SeededRandom(resolved.seed * 7919 + 17),
     nextRequestIndex: () => requestCounter++,
     closing: closing.signal,
   }
@@ -106,7 +110,7 @@ async function handle(
   requests.push({ method, path, body, headers: { ...request.headers } })
   try {
     const route = routes[path]
-    if (!route) {
+    if (!route || (route.scaleOut && !context.enableScaleOut)) {
       sendJson(response, 404, { detail: 'Not Found' })
       return
     }
@@ -129,6 +133,8 @@ async function handle(
 
 interface Route {
   method: 'GET' | 'POST'
+  /** Registered only with `enableScaleOut` (vLLM's `--enable-scale-out`); otherwise the path is a 404. */
+  scaleOut?: true
   handle(
     context: MockContext,
     body: Record<string, unknown>,
@@ -146,6 +152,17 @@ const routes: Record<string, Route> = {
   '/v1/completions': {
     method: 'POST',
     handle: (context, body, request, response) => handleCompletions(context, request, response, body),
+  },
+  '/v1/chat/completions/render': {
+    method: 'POST',
+    scaleOut: true,
+    handle: (context, body, _request, response) => sendJson(response, 200, renderChatBody(context, body)),
+  },
+  '/v1/completions/render': {
+    method: 'POST',
+    scaleOut: true,
+    handle: (context, body, _request, response) =>
+      sendJson(response, 200, renderCompletionBody(context, body)),
   },
   '/tokenize': {
     method: 'POST',

@@ -72,6 +72,9 @@ export {
   type RequestTiming,
   type TaggedTokenRecord,
   TOKEN_RECORD_SCHEMA_VERSION,
+  type TokenInPrompt,
+  type TokenInRenderReason,
+  type TokenInSegment,
   type TokenRecord,
   type TokenUsage,
   type TokenVerification,
@@ -79,4 +82,10 @@ export {
   type TopLogprob,
   type VerificationStatus,
 } from './token-record'
-export type { StreamCallOptions, TokenStream, TokenStreamingClient } from './token-streaming-client'
+export type {
+  ChatTemplateInput,
+  RenderedChatTemplate,
+  StreamCallOptions,
+  TokenStream,
+  TokenStreamingClient,
+} from './token-streaming-client'

@@ -1,4 +1,4 @@
-import type { ChatRequest } from './chat-request'
+import type { ChatMessage, ChatRequest, ChatTool, CompletionRequest } from './chat-request'
 import type { TokenStreamEvent } from './stream-events'
 import type { TokenRecord } from './token-record'
 
@@ -37,4 +37,47 @@ export interface TokenStreamingClient {
      */
     createEvents?(request: ChatRequest, options?: StreamCallOptions): TokenStream
   }
+  /**
+   * `/v1/completions`, which token-in mode generates with (`prompt: number[]`): the same two calls as `chat`,
+   * yielding completion records. Optional: a client without it cannot run token-in mode.
+   */
+  completions?: {
+    /** Starts a streaming `/v1/completions` call. */
+    stream(request: CompletionRequest, options?: StreamCallOptions): TokenStream
+    /** A non-streaming `/v1/completions` call read as the events a stream gives (see `chat.createEvents`). */
+    createEvents?(request: CompletionRequest, options?: StreamCallOptions): TokenStream
+  }
+  /**
+   * vLLM's `POST /tokenize` in chat form: the conversation rendered exactly as `/v1/chat/completions` renders
+   * it, as token ids. Token-in mode renders first prompts and new messages with it. Optional.
+   */
+  tokenize?(input: ChatTemplateInput, options?: StreamCallOptions): Promise<RenderedChatTemplate>
+}
+
+/** A conversation to render with the server's chat template (the chat form of vLLM's `POST /tokenize`). */
+export interface ChatTemplateInput {
+  /** Model name; optional on a single-model server. */
+  model?: string
+  /** The conversation, in OpenAI wire format. */
+  messages: ChatMessage[]
+  /** Tools the template renders into the prompt. */
+  tools?: ChatTool[]
+  /** Append the assistant generation prompt (vLLM's default: `true`). */
+  addGenerationPrompt?: boolean
+  /** Leave the final assistant message open instead (exclusive with `addGenerationPrompt`). */
+  continueFinalMessage?: boolean
+  /** Keyword arguments for the chat template, e.g. `{ enable_thinking: false }` for Qwen3. */
+  chatTemplateKwargs?: Record<string, unknown>
+  /** Also return the raw vocabulary piece of every id (`token_strs`). */
+  returnTokenStrings?: boolean
+}
+
+/** What rendering a conversation gave. */
+export interface RenderedChatTemplate {
+  /** The prompt token ids. */
+  tokenIds: number[]
+  /** Raw vocabulary pieces (`<|im_end|>`, `Ċ`) when asked for, otherwise `null`. */
+  tokenStrings: string[] | null
+  /** The server's context length in tokens (`max_model_len`), or `null` if not sent. */
+  maxModelLen: number | null
 }

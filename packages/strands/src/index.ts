@@ -12,5 +12,6 @@ export {
 export { TokenManager, type TokenManagerOptions } from '@vllm-tito/trajectory'
 export { VLLMToolValidationHooks, type VLLMToolValidationHooksOptions } from '@vllm-tito/validation/strands'
 export { toStrandsError } from './to-strands-error'
+export { TokenInError, type TokenInErrorCode } from './token-in/token-in-error'
 export { VLLMModel } from './vllm-model'
-export type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
+export type { TokenInOptions, VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'

@@ -33,6 +33,33 @@ export interface VLLMModelConfig extends BaseModelConfig {
    * …). A Python-style `extra_body` object is merged into the top level, not sent as a field.
    */
   params?: Record<string, unknown>
+  /**
+   * Token-in mode (`true`, or an object with its options): keep each conversation as one exact token
+   * sequence. The first call renders the prompt with the server's chat template (`POST /tokenize`); every
+   * later call appends only the template's tokens for the new messages (tool results, user turns) to the
+   * previous prompt and the ids the model sampled, and generates from the ids with `/v1/completions`, so one
+   * rollout gives one training sequence even for reasoning models. The model instance keeps that state: use
+   * one `VLLMModel` per conversation (per agent, per rollout). Default `false`: every call goes to
+   * `/v1/chat/completions`, which re-renders the history. Supports ChatML templates with hermes tool calls
+   * (Qwen2.5, Qwen3, QwQ); any other template is refused at the first call.
+   */
+  tokenIn?: boolean | TokenInOptions
+}
+
+/** Options of token-in mode (`tokenIn`). */
+export interface TokenInOptions {
+  /**
+   * The vLLM server to render prompts with (`POST /tokenize`), as its root or OpenAI base URL, when
+   * `baseUrl` points at a proxy that has no `/tokenize`, such as Agent Lightning's gateway. Default: the
+   * model's own client.
+   */
+  tokenizeBaseUrl?: string
+  /**
+   * The model name to send to the `tokenizeBaseUrl` server, when it is not `modelId` (a proxy such as Agent
+   * Lightning's gateway replaces the model name, so `modelId` may be a placeholder). Default: none is sent,
+   * and vLLM renders with the one model it serves.
+   */
+  tokenizeModelId?: string
 }
 
 /** What `new VLLMModel(...)` takes: the config plus how to reach the server. */

@@ -1,4 +1,4 @@
-import { isPlainObject, OptionReader, type TokenStreamingClient } from '@vllm-tito/spec'
+import { describeValue, isPlainObject, OptionReader, type TokenStreamingClient } from '@vllm-tito/spec'
 import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
 
 /** The config keys of {@link VLLMModelConfig}: this package's own and the Strands `BaseModelConfig` ones. */
@@ -13,6 +13,7 @@ const CONFIG_KEYS = [
   'temperature',
   'topP',
   'contextWindowLimit',
+  'tokenIn',
 ]
 
 /** A config whose `modelId` is known to be set. */
@@ -62,12 +63,20 @@ export function readModelConfig(
   }
   read.boolean('returnTokenIds')
   read.boolean('disableTools')
-  if (read.boolean('stream') === false && client !== undefined && client.chat.createEvents === undefined) {
+  const tokenIn = config.tokenIn !== undefined && config.tokenIn !== false
+  // token-in mode calls completions, not chat: its own check covers `stream: false`
+  if (
+    read.boolean('stream') === false &&
+    client !== undefined &&
+    !tokenIn &&
+    client.chat.createEvents === undefined
+  ) {
     read.fail(
       'stream',
       '`stream: false` needs a client with chat.createEvents (a VLLMClient has it); the given client can only stream',
     )
   }
+  readTokenIn(where, read, config, client)
   read.integer('maxTokens', { minimum: 1 })
   read.finiteNumber('temperature')
   read.finiteNumber('topP')
@@ -80,6 +89,62 @@ export function readModelConfig(
     )
   }
   return { ...config, modelId }
+}
+
+/**
+ * Checks `tokenIn`: `true`, `false` or `{ tokenizeBaseUrl? }`; refused with `returnTokenIds: false` (the mode
+ * lives on the ids) and with a passed client that lacks what the mode calls.
+ */
+function readTokenIn(
+  where: string,
+  read: OptionReader,
+  config: VLLMModelConfig,
+  client: TokenStreamingClient | undefined,
+): void {
+  const tokenIn = read.raw('tokenIn')
+  if (tokenIn === undefined || tokenIn === false) return
+  if (tokenIn !== true && !isPlainObject(tokenIn)) {
+    read.fail(
+      'tokenIn',
+      `option \`tokenIn\` must be \`true\`, \`false\` or an object, got ${describeValue(tokenIn)}`,
+    )
+  }
+  const options = new OptionReader(`${where} tokenIn`, tokenIn === true ? {} : tokenIn)
+  options.rejectUnknown(['tokenizeBaseUrl', 'tokenizeModelId']).string('tokenizeBaseUrl', { nonEmpty: true })
+  options.string('tokenizeModelId', { nonEmpty: true })
+  if (options.raw('tokenizeModelId') !== undefined && options.raw('tokenizeBaseUrl') === undefined) {
+    options.fail(
+      'tokenizeModelId',
+      '`tokenizeModelId` names the model of the `tokenizeBaseUrl` server; set that too',
+    )
+  }
+  if (config.returnTokenIds === false) {
+    read.fail(
+      'returnTokenIds',
+      '`returnTokenIds: false` cannot go with `tokenIn`: token-in mode keeps the ids',
+    )
+  }
+  if (client === undefined) return
+  const completions = client.completions
+  if (typeof completions?.stream !== 'function') {
+    read.fail(
+      'tokenIn',
+      '`tokenIn` needs a client with completions.stream (a VLLMClient has it); the given client has none',
+    )
+  }
+  if (config.stream === false && typeof completions.createEvents !== 'function') {
+    read.fail(
+      'stream',
+      '`stream: false` with `tokenIn` needs a client with completions.createEvents (a VLLMClient has it)',
+    )
+  }
+  const tokenizeBaseUrl = tokenIn === true ? undefined : tokenIn.tokenizeBaseUrl
+  if (tokenizeBaseUrl === undefined && typeof client.tokenize !== 'function') {
+    read.fail(
+      'tokenIn',
+      '`tokenIn` needs a client with tokenize, or `tokenIn.tokenizeBaseUrl` naming the vLLM server to render with',
+    )
+  }
 }
 
 function isTokenStreamingClient(value: unknown): value is TokenStreamingClient {

@@ -19,6 +19,8 @@ import {
 import { formatChatRequest } from './format-chat-request'
 import { mapTokenStream } from './map-token-stream'
 import { toStrandsError } from './to-strands-error'
+import { TemplateRenderer, type TokenizeFunction, templateCacheFor } from './token-in/template-renderer'
+import { type CompleteFunction, TokenInSession } from './token-in/token-in-session'
 import type { VLLMModelConfig, VLLMModelOptions } from './vllm-model-config'
 import { readModelConfig, readModelOptions } from './vllm-model-options'
 
@@ -40,6 +42,12 @@ type StreamAggregatedResult =
  * object is set on the aggregated message as `message.metadata.custom.vllm`, so it survives into
  * `agent.messages` and the `AgentResult` (and into `MaxTokensError.partialMessage`).
  *
+ * With `tokenIn` the model keeps its conversation as one token sequence instead (token-in mode): the first
+ * prompt is rendered with `/tokenize`, later ones append the template's tokens for the new messages to the
+ * previous prompt and response ids, and each call generates from the ids with `/v1/completions`; the reply is
+ * parsed into the same events and record fields, and the record's `tokenIn` says how its prompt was built.
+ * That state belongs to the instance: one model per conversation.
+ *
  * @example
  * ```ts
  * const model = new VLLMModel({ baseUrl: 'http://localhost:8000/v1', modelId: 'Qwen/Qwen3-8B', returnTokenIds: true })
@@ -53,6 +61,8 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   /** An ES private field, not a TS `private` one: those show in `util.inspect` and `JSON.stringify`. */
   readonly #apiKey: string
   private readonly ownsClient: boolean
+  /** Token-in mode's kept sequence, when `tokenIn` is set: one per model instance (one conversation). */
+  #tokenIn: TokenInSession | undefined
 
   /**
    * @throws InvalidOptionError (from `@vllm-tito/spec`) naming the option: a missing `modelId`, neither
@@ -65,6 +75,7 @@ export class VLLMModel extends Model<VLLMModelConfig> {
     this.#apiKey = apiKey
     this.ownsClient = client === undefined
     this.client = client ?? createDefaultClient(this.config, apiKey)
+    this.#tokenIn = createTokenInSession(this.config, this.client, apiKey)
   }
 
   /**
@@ -72,14 +83,19 @@ export class VLLMModel extends Model<VLLMModelConfig> {
    * @throws InvalidOptionError as the constructor does.
    */
   override updateConfig(modelConfig: VLLMModelConfig): void {
-    const previousBaseUrl = this.config.baseUrl
+    const previous = this.config
     this.config = readModelConfig(
       'VLLMModel.updateConfig',
       { ...this.config, ...modelConfig },
       this.ownsClient ? undefined : this.client,
     )
-    if (this.ownsClient && this.config.baseUrl !== previousBaseUrl) {
-      this.client = createDefaultClient(this.config, this.#apiKey)
+    const newClient = this.ownsClient && this.config.baseUrl !== previous.baseUrl
+    if (newClient) this.client = createDefaultClient(this.config, this.#apiKey)
+    // a new server, model or mode starts a new sequence; other changes are seen by the next call's check
+    const changed = (key: 'modelId' | 'tokenIn') =>
+      JSON.stringify(this.config[key] ?? null) !== JSON.stringify(previous[key] ?? null)
+    if (newClient || changed('modelId') || changed('tokenIn')) {
+      this.#tokenIn = createTokenInSession(this.config, this.client, this.#apiKey)
     }
   }
 
@@ -89,16 +105,22 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   }
 
   /**
-   * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events.
-   * `options.cancelSignal` aborts the HTTP request. Errors are Strands errors: `ModelThrottledError` (HTTP
-   * 429), `ContextWindowOverflowError`, otherwise `ModelError` with the client's error as `cause` (for a server
+   * Runs one model call: streaming, or with `stream: false` one non-streaming call read as the same events;
+   * in token-in mode a `/tokenize` render and a completion from ids. `options.cancelSignal` aborts the HTTP
+   * request. Errors are Strands errors: `ModelThrottledError` (HTTP 429), `ContextWindowOverflowError`,
+   * otherwise `ModelError` with the client's error (or token-in mode's `TokenInError`) as `cause` (for a server
    * that refuses streaming, its message says to set `stream: false`).
    */
   override async *stream(messages: Message[], options?: StreamOptions): AsyncGenerator<ModelStreamEvent> {
     try {
       const request = formatChatRequest(this.config, messages, options)
+      const streaming = this.config.stream !== false
+      if (this.#tokenIn !== undefined) {
+        yield* mapTokenStream(this.#tokenIn.call({ messages, options, chat: request, streaming }))
+        return
+      }
       const callOptions = options?.cancelSignal === undefined ? undefined : { signal: options.cancelSignal }
-      yield* mapTokenStream(startCall(this.client, request, callOptions, this.config.stream !== false))
+      yield* mapTokenStream(startCall(this.client, request, callOptions, streaming))
     } catch (error) {
       throw toStrandsError(error)
     }
@@ -161,4 +183,37 @@ function startCall(
 
 function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStreamingClient {
   return new VLLMClient({ baseUrl: config.baseUrl as string, apiKey })
+}
+
+/**
+ * Token-in mode's session when `tokenIn` is set: completions through the model's client, rendering through it
+ * or through a client of `tokenIn.tokenizeBaseUrl` (the options check made sure the methods exist). What the
+ * session learns about the template is shared with every model that renders at the same server and model.
+ */
+function createTokenInSession(
+  config: VLLMModelConfig & { modelId: string },
+  client: TokenStreamingClient,
+  apiKey: string,
+): TokenInSession | undefined {
+  const tokenIn = config.tokenIn
+  if (tokenIn === undefined || tokenIn === false) return undefined
+  const completions = client.completions!
+  const complete: CompleteFunction = (request, streaming, options) =>
+    streaming ? completions.stream(request, options) : completions.createEvents!(request, options)
+  const tokenizeBaseUrl = tokenIn === true ? undefined : tokenIn.tokenizeBaseUrl
+  if (tokenizeBaseUrl === undefined) {
+    const key = client instanceof VLLMClient ? `${client.baseUrl} ${config.modelId}` : undefined
+    const renderer = new TemplateRenderer(
+      (input, options) => client.tokenize!(input, options),
+      templateCacheFor(key),
+    )
+    return new TokenInSession(renderer, complete)
+  }
+  // the rendering server is reached directly (with the same API key): it gets its own model name, or none
+  const renderClient = new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
+  const renderModel = tokenIn === true ? undefined : tokenIn.tokenizeModelId
+  const tokenize: TokenizeFunction = ({ model: _model, ...input }, options) =>
+    renderClient.tokenize(renderModel === undefined ? input : { ...input, model: renderModel }, options)
+  const cache = templateCacheFor(`${renderClient.baseUrl} ${renderModel ?? ''}`)
+  return new TokenInSession(new TemplateRenderer(tokenize, cache), complete)
 }

@@ -1,4 +1,4 @@
-import { OptionReader, type TextTokenizer } from '@vllm-tito/spec'
+import { OptionReader, type TextTokenizer, type TokenInRenderReason } from '@vllm-tito/spec'
 import { findDriftIndex } from './find-drift-index'
 import { readSpecialTokenIds, readTokenizer } from './read-shared-options'
 import { validateTokenIds } from './token-input'
@@ -38,6 +38,12 @@ export interface PrefixBreakClassification {
 export interface PrefixBreak extends PrefixBreakClassification {
   /** Position of the record in the rollout (0-based). */
   turnIndex: number
+  /**
+   * For a record made in token-in mode (`TokenRecord.tokenIn`): why it rendered its prompt from scratch (the
+   * record's `renderReason`), or `appended` when the record says it extended the previous turn although its ids
+   * do not (the builder checks the ids, never the claim). Absent for other records.
+   */
+  tokenIn?: TokenInRenderReason | 'appended'
 }
 
 /** Options of {@link classifyPrefixBreak}. */

@@ -11,6 +11,7 @@ import { findClosingTokenAlignment } from './closing-token-alignment'
 import { DuplicateResponseError, LogprobLengthError, PrefixBreakError, UnverifiedRecordError } from './errors'
 import { materialize, type OpenSequence } from './open-sequence'
 import { readSpecialTokenIds, readTokenizer } from './read-shared-options'
+import { tokenInBreak, tokenInSegments } from './token-in-turns'
 import { validateLogprobs, validateTokenIds } from './token-input'
 import { TokenManager } from './token-manager'
 import type {
@@ -130,6 +131,8 @@ export class TrajectoryBuilder {
     const contextLength = this.#lastPrompt.length + this.#lastResponse.length
     if (startsWithConcatenation(promptIds, this.#lastPrompt, this.#lastResponse)) {
       this.#append(current, turnIndex, record, promptIds.slice(contextLength), responseIds, 'prefix')
+      const segments = tokenInSegments(record, contextLength, current.turns.at(-1)!.promptStart)
+      if (segments !== undefined) current.turns.at(-1)!.tokenInSegments = segments
       this.#turnsMerged += 1
       return { turnIndex, action: 'merged', break: null }
     }
@@ -137,7 +140,11 @@ export class TrajectoryBuilder {
     const context = [...this.#lastPrompt, ...this.#lastResponse]
     const classification = classifyBreak(context, promptIds, this.#specialTokenIds, this.#tokenizer)
     // the prefix check failed, so there is a break to classify
-    const finding: PrefixBreak = { turnIndex, ...classification! }
+    const finding: PrefixBreak = {
+      turnIndex,
+      ...classification!,
+      ...tokenInBreak(record, classification!.detail),
+    }
     if (this.#onBreak === 'throw') throw new PrefixBreakError(finding)
     this.#breaks.push(finding)
     if (this.#onBreak === 'merge-lossy' && this.#specialTokenIds !== undefined) {

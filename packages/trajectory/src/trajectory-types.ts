@@ -1,4 +1,4 @@
-import type { FinishReason, TextTokenizer, VerificationStatus } from '@vllm-tito/spec'
+import type { FinishReason, TextTokenizer, TokenInSegment, VerificationStatus } from '@vllm-tito/spec'
 import type { PrefixBreak, PrefixBreakKind } from './classify-prefix-break'
 
 /**
@@ -68,6 +68,12 @@ export interface SequenceTurn {
   startedAt: number
   /** When the call's record was finished (the record's `timing.endedAt`; milliseconds since the Unix epoch). */
   endedAt: number
+  /**
+   * For a token-in turn that joined by prefix: what its added prompt tokens are (separators, a synthesised
+   * end-of-turn token, the new messages, the generation prompt), from the record's `tokenIn.segments`, as
+   * offsets in this sequence. All carry loss mask 0. Absent for other turns.
+   */
+  tokenInSegments?: TokenInSegment[]
 }
 
 /** One training row: a sequence of merged turns with its loss mask and logprobs. */
