@@ -22,19 +22,26 @@ export type CheckedModelConfig = VLLMModelConfig & { modelId: string }
 /** Reads `new VLLMModel(options)`: the API key, the client and the config, each checked. */
 export function readModelOptions(options: VLLMModelOptions): {
   apiKey: string
+  tokenizeApiKey: string
   client: TokenStreamingClient | undefined
   config: CheckedModelConfig
 } {
   const where = 'new VLLMModel'
-  const read = new OptionReader(where, options).rejectUnknown([...CONFIG_KEYS, 'apiKey', 'client'])
+  const read = new OptionReader(where, options).rejectUnknown([
+    ...CONFIG_KEYS,
+    'apiKey',
+    'tokenizeApiKey',
+    'client',
+  ])
   const apiKey = read.string('apiKey', { nonEmpty: true }) ?? 'EMPTY'
+  const tokenizeApiKey = read.string('tokenizeApiKey', { nonEmpty: true }) ?? 'EMPTY'
   const client = read.custom(
     'client',
     'a TokenStreamingClient (an object with chat.stream)',
     isTokenStreamingClient,
   )
-  const { apiKey: _key, client: _client, ...config } = options
-  return { apiKey, client, config: readModelConfig(where, config, client) }
+  const { apiKey: _key, tokenizeApiKey: _tokenizeKey, client: _client, ...config } = options
+  return { apiKey, tokenizeApiKey, client, config: readModelConfig(where, config, client) }
 }
 
 /**

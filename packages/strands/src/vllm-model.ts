@@ -60,6 +60,8 @@ export class VLLMModel extends Model<VLLMModelConfig> {
   private client: TokenStreamingClient
   /** An ES private field, not a TS `private` one: those show in `util.inspect` and `JSON.stringify`. */
   readonly #apiKey: string
+  /** The key for `tokenIn.tokenizeBaseUrl`: the model's own key never goes to another server. */
+  readonly #tokenizeApiKey: string
   private readonly ownsClient: boolean
   /** Token-in mode's kept sequence, when `tokenIn` is set: one per model instance (one conversation). */
   #tokenIn: TokenInSession | undefined
@@ -70,12 +72,13 @@ export class VLLMModel extends Model<VLLMModelConfig> {
    */
   constructor(options: VLLMModelOptions) {
     super()
-    const { apiKey, client, config } = readModelOptions(options)
+    const { apiKey, tokenizeApiKey, client, config } = readModelOptions(options)
     this.config = config
     this.#apiKey = apiKey
+    this.#tokenizeApiKey = tokenizeApiKey
     this.ownsClient = client === undefined
     this.client = client ?? createDefaultClient(this.config, apiKey)
-    this.#tokenIn = createTokenInSession(this.config, this.client, apiKey)
+    this.#tokenIn = createTokenInSession(this.config, this.client, tokenizeApiKey)
   }
 
   /**
@@ -95,7 +98,7 @@ export class VLLMModel extends Model<VLLMModelConfig> {
     const changed = (key: 'modelId' | 'tokenIn') =>
       JSON.stringify(this.config[key] ?? null) !== JSON.stringify(previous[key] ?? null)
     if (newClient || changed('modelId') || changed('tokenIn')) {
-      this.#tokenIn = createTokenInSession(this.config, this.client, this.#apiKey)
+      this.#tokenIn = createTokenInSession(this.config, this.client, this.#tokenizeApiKey)
     }
   }
 
@@ -193,7 +196,7 @@ function createDefaultClient(config: VLLMModelConfig, apiKey: string): TokenStre
 function createTokenInSession(
   config: VLLMModelConfig & { modelId: string },
   client: TokenStreamingClient,
-  apiKey: string,
+  tokenizeApiKey: string,
 ): TokenInSession | undefined {
   const tokenIn = config.tokenIn
   if (tokenIn === undefined || tokenIn === false) return undefined
@@ -209,8 +212,9 @@ function createTokenInSession(
     )
     return new TokenInSession(renderer, complete)
   }
-  // the rendering server is reached directly (with the same API key): it gets its own model name, or none
-  const renderClient = new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey })
+  // the rendering server is reached directly, with its own key (never the model's: that may be a gateway's)
+  // and its own model name, or none
+  const renderClient = new VLLMClient({ baseUrl: tokenizeBaseUrl, apiKey: tokenizeApiKey })
   const renderModel = tokenIn === true ? undefined : tokenIn.tokenizeModelId
   const tokenize: TokenizeFunction = ({ model: _model, ...input }, options) =>
     renderClient.tokenize(renderModel === undefined ? input : { ...input, model: renderModel }, options)

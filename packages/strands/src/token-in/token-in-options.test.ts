@@ -76,3 +76,49 @@ describe('the tokenIn option', () => {
     })
   })
 })
+
+describe('the key sent to the tokenizeBaseUrl server', () => {
+  /** A loopback server that answers every request with a 500 and remembers its Authorization header. */
+  async function recordingServer(): Promise<{ url: string; headers: string[]; close(): Promise<void> }> {
+    const { createServer } = await import('node:http')
+    const headers: string[] = []
+    const server = createServer((request, response) => {
+      headers.push(request.headers.authorization ?? '(none)')
+      response.writeHead(500, { 'content-type': 'application/json' })
+      response.end('{"error":{"message":"stop here","type":"InternalServerError","param":null,"code":500}}')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = server.address() as { port: number }
+    return {
+      url: `http://127.0.0.1:${address.port}`,
+      headers,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    }
+  }
+
+  async function firstCall(model: VLLMModel): Promise<void> {
+    const events = model.stream([{ role: 'user', content: [{ type: 'textBlock', text: 'hi' }] }] as never)
+    await events.next().catch(() => undefined)
+  }
+
+  it('is tokenizeApiKey, never the model apiKey (which may be a gateway key)', async () => {
+    const server = await recordingServer()
+    try {
+      await firstCall(
+        new VLLMModel({
+          ...MODEL,
+          apiKey: 'gateway-secret',
+          tokenIn: { tokenizeBaseUrl: server.url },
+          tokenizeApiKey: 'vllm-key',
+        }),
+      )
+      await firstCall(
+        new VLLMModel({ ...MODEL, apiKey: 'gateway-secret', tokenIn: { tokenizeBaseUrl: server.url } }),
+      )
+      expect(server.headers.length).toBeGreaterThan(0)
+      expect(new Set(server.headers)).toEqual(new Set(['Bearer vllm-key', 'Bearer EMPTY']))
+    } finally {
+      await server.close()
+    }
+  })
+})
