@@ -111,6 +111,11 @@ interface VLLMModelOptions extends VLLMModelConfig {
     /** Bearer token for the server. Default `'EMPTY'` (vLLM without `--api-key`). Never logged. */
     apiKey?: string;
     /**
+     * Bearer token for the `tokenIn.tokenizeBaseUrl` server. Default `'EMPTY'`: `apiKey` (which may be a
+     * proxy's, e.g. Agent Lightning's `AGL_KEY`) is never sent to another server. Never logged.
+     */
+    tokenizeApiKey?: string;
+    /**
      * Any {@link TokenStreamingClient} (a configured `VLLMClient`, a proxy, a test double). Default: a
      * `VLLMClient` built from `baseUrl` and `apiKey`.
      */
