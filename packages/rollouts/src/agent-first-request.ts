@@ -1,5 +1,5 @@
-import { VLLMModel, VLLMTokenRecorder } from '@vllm-tito/strands'
 import type { ChatRequest, TokenStream, TokenStreamingClient } from '@vllm-tito/spec'
+import { VLLMModel, VLLMTokenRecorder } from '@vllm-tito/strands'
 import { type AgentFactory, agentModelOptions } from './agent-rollout'
 import type { FirstRequestFunction, RolloutContext } from './rollout-types'
 

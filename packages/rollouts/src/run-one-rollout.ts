@@ -3,8 +3,8 @@ import { isTokenRecord, type TokenRecord } from '@vllm-tito/spec'
 import { classifyFailure, describeError, findRetryAfterSeconds } from './classify-failure'
 import { RolloutTimeoutError } from './errors'
 import { retryDelayMs, sleep } from './retry-policy'
-import { findPromptIds } from './rollout-prompt-ids'
 import { createRolloutModelClient, type RolloutModelClient } from './rollout-model-client'
+import { findPromptIds } from './rollout-prompt-ids'
 import type { RolloutContext, RolloutFailureInfo, RolloutOutput, RolloutResult } from './rollout-types'
 import { routingHeaders } from './routing-headers'
 import type { PlannedRollout, RunSettings } from './run-options'
@@ -70,7 +70,11 @@ async function runToEnd(
   const prompt = records.some((record) => record.verification.verified)
     ? { ids: null }
     : await findPromptIds(
-        { given: attempt.output?.promptTokenIds, sent: attempt.client.firstRequest, context: attempt.context },
+        {
+          given: attempt.output?.promptTokenIds,
+          sent: attempt.client.firstRequest,
+          context: attempt.context,
+        },
         settings,
         runSignal,
       )

@@ -10,8 +10,8 @@ import {
   type SkyRLGeneratorOutput,
   type SlimeExportOptions,
   type SlimeSample,
-  type TrainerRule,
   TrainerRowError,
+  type TrainerRule,
   type TrajectoryOptions,
   toAgentLightningTriplets,
   toSkyRLGeneratorOutput,
@@ -171,7 +171,11 @@ export function toTrainerRows(results: readonly RolloutResult[], options: Traine
   }
 }
 
-type BuiltRows = TrainerRows extends infer Rows ? (Rows extends unknown ? Omit<Rows, 'leftOut'> : never) : never
+type BuiltRows = TrainerRows extends infer Rows
+  ? Rows extends unknown
+    ? Omit<Rows, 'leftOut'>
+    : never
+  : never
 
 function exportRows(
   format: TrainerFormat,
@@ -207,9 +211,7 @@ function withoutLeftOut(
   )
   return {
     ...exportOptions,
-    inputTrajectoryIds: inputIds.filter(
-      (id) => !gone.has(trajectoryKey(id?.instance_id, id?.repetition_id)),
-    ),
+    inputTrajectoryIds: inputIds.filter((id) => !gone.has(trajectoryKey(id?.instance_id, id?.repetition_id))),
   }
 }
 
@@ -221,7 +223,11 @@ function trajectoryKey(instanceId: unknown, repetitionId: unknown): string {
  * The rules one rollout breaks on its own (its row cannot be built as the trainer needs it), so it is left out;
  * the others (ids, the input batch's order, rewards or logprobs across the batch) are the batch's and throw.
  */
-const ROLLOUT_RULES: ReadonlySet<TrainerRule> = new Set(['row-required', 'single-sequence', 'reward-required'])
+const ROLLOUT_RULES: ReadonlySet<TrainerRule> = new Set([
+  'row-required',
+  'single-sequence',
+  'reward-required',
+])
 
 /** The batch position of the one rollout an export error leaves out, or `undefined` when the error stands. */
 function rolloutPositionOf(error: unknown): number | undefined {

@@ -62,7 +62,11 @@ export async function loadAgentModule(path: string | undefined, where: string): 
     throw new InvalidOptionError(where, '--agent', `${path} exports a \`reward\` that is not a function`)
   }
   if (module.firstRequest !== undefined && typeof module.firstRequest !== 'function') {
-    throw new InvalidOptionError(where, '--agent', `${path} exports a \`firstRequest\` that is not a function`)
+    throw new InvalidOptionError(
+      where,
+      '--agent',
+      `${path} exports a \`firstRequest\` that is not a function`,
+    )
   }
   const reward = (module.reward as RewardFunction | undefined) ?? containsAnswerReward
   const firstRequest = module.firstRequest as FirstRequestFunction | undefined
