@@ -17,15 +17,21 @@ const task = { id: 'mul', question: 'What is 17 * 23? Use the calculator tool.',
 
 let server: MockVllmServer
 let withoutTokenize: CountingProxy
+let stallingTokenize: CountingProxy
 
 beforeAll(async () => {
   server = await startMockVllm({ model: MODEL, policy: 'demo' })
   withoutTokenize = await startCountingProxy(server.baseUrl, { notFound: ['/tokenize'] })
+  stallingTokenize = await startCountingProxy(server.baseUrl, { hang: ['/tokenize'] })
 })
 afterAll(async () => {
-  await withoutTokenize.close()
+  await Promise.all([withoutTokenize.close(), stallingTokenize.close()])
   await server.close()
 })
+
+/** Every request of sample 1 fails with HTTP 500: that rollout fails at its first model call. */
+const failSampleOne = ({ sampleIndex }: { sampleIndex: number }): Record<string, string> =>
+  sampleIndex === 1 ? { 'x-mock-fault': JSON.stringify({ kind: 'http-status', status: 500 }) } : {}
 
 /** The calculator agent, except that building the agent of sample 1 fails: before any model call. */
 const brokenForSampleOne: AgentFactory = (context) => {
@@ -142,8 +148,7 @@ describe('a rollout that fails before its first model call', () => {
       rollout: agentRollout(createCalculatorAgent),
       firstRequest: agentFirstRequest(createCalculatorAgent),
       clientRetries: 0,
-      requestHeaders: ({ sampleIndex }): Record<string, string> =>
-        sampleIndex === 1 ? { 'x-mock-fault': JSON.stringify({ kind: 'http-status', status: 500 }) } : {},
+      requestHeaders: failSampleOne,
     })
     const broken = results[1]!
     expect(broken.failure).toMatchObject({ kind: 'api', statusCode: 500 })
@@ -153,6 +158,34 @@ describe('a rollout that fails before its first model call', () => {
     expect(verl.rows).toHaveLength(1)
     expect(verl.leftOut.map((entry) => [entry.rolloutId, entry.rule])).toEqual([['mul/1', 'row-required']])
     expect(verl.leftOut[0]!.reason).toContain('POST /tokenize of its first request failed')
+  })
+
+  it('is not yielded when the run is cancelled while its prompt ids are asked for: a resumed run redoes it', async () => {
+    const controller = new AbortController()
+    const yielded: RolloutResult[] = []
+    const run = runRollouts({
+      tasks: [task],
+      groupSize: 2,
+      rollout: agentRollout(createCalculatorAgent),
+      baseUrl: stallingTokenize.baseUrl,
+      modelId: MODEL,
+      retry: { attempts: 1 },
+      clientRetries: 0,
+      requestHeaders: failSampleOne,
+      signal: controller.signal,
+    })
+    const iterate = (async () => {
+      for await (const result of run) yielded.push(result)
+    })()
+    // sample 0 finishes; sample 1 failed and waits for /tokenize, which never answers
+    const deadline = Date.now() + 10_000
+    while (yielded.length < 1 || stallingTokenize.inFlight < 1) {
+      if (Date.now() > deadline) throw new Error('sample 1 never asked /tokenize')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    controller.abort(new Error('stop'))
+    await expect(iterate).rejects.toMatchObject({ name: 'RunCancelledError', finished: 1, cancelled: 1 })
+    expect(yielded.map((result) => result.rolloutId)).toEqual(['mul/0'])
   })
 
   it('says so when the firstRequest function itself fails', async () => {

@@ -78,6 +78,8 @@ async function runToEnd(
         settings,
         runSignal,
       )
+  // cancelled while its prompt ids were asked for: not finished, so it is not yielded and a resumed run redoes it
+  if (prompt.ids === null && runSignal.aborted) return { cancelled: true }
   return {
     result: {
       task: planned.task,
