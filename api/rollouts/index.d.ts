@@ -5,7 +5,7 @@ import { Agent, AgentResult } from '@strands-agents/sdk';
 import { VLLMModel, VLLMTokenRecorder } from '@vllm-tito/strands';
 import { TokenStreamingClient, TokenStream, TokenRecord, ChatRequest, CompletionRequest, VLLMTitoError, ChatMessage } from '@vllm-tito/spec';
 import { TokenCallOptions, TokenizeInput, TokenizeResult } from '@vllm-tito/client';
-import { TrainerRule, VerlRow, SkyRLGeneratorOutput, SlimeSample, AgentLightningTriplet, TrajectoryOptions, VerlExportOptions, SkyRLExportOptions, SlimeExportOptions, AgentLightningExportOptions, Rollout } from '@vllm-tito/trajectory';
+import { VerlRow, SkyRLGeneratorOutput, SlimeSample, AgentLightningTriplet, TrainerRule, TrajectoryOptions, VerlExportOptions, SkyRLExportOptions, SlimeExportOptions, AgentLightningExportOptions, Rollout } from '@vllm-tito/trajectory';
 
 /** One endpoint of the rollout's client: the three ways `VLLMClient` calls it. */
 interface RolloutEndpoint<Request> {
@@ -518,11 +518,8 @@ declare function runRollouts(options: RunRolloutsOptions): RolloutRun;
 type TrainerFormat = 'verl' | 'skyrl' | 'slime' | 'agent-lightning';
 /** Every {@link TrainerFormat}, in the order the CLI lists them. */
 declare const TRAINER_FORMATS: readonly TrainerFormat[];
-/**
- * The rows of one format (an array of rows for verl, slime and Agent Lightning; one column object for SkyRL),
- * and the rollouts they leave out.
- */
-type TrainerRows = ({
+/** The rows of one format: an array of rows for verl, slime and Agent Lightning; one column object for SkyRL. */
+type FormatRows = {
     format: 'verl';
     rows: VerlRow[];
 } | {
@@ -534,7 +531,9 @@ type TrainerRows = ({
 } | {
     format: 'agent-lightning';
     rows: AgentLightningTriplet[];
-}) & {
+};
+/** The rows of one format and the rollouts they leave out. */
+type TrainerRows = FormatRows & {
     /** The rollouts that have no row, in the results' order; empty when every rollout the trainer needs has one. */
     leftOut: LeftOutRollout[];
 };
@@ -733,4 +732,4 @@ interface SingleTurnRolloutOptions {
 declare function singleTurnRollout(options?: SingleTurnRolloutOptions): RolloutFunction;
 
 export { ArithmeticError, CALCULATOR_SYSTEM_PROMPT, ConcurrencyLimiter, DATA_PARALLEL_RANK_HEADER, DEFAULT_RETRY_POLICY, DEFAULT_ROUTING_HEADER, InvalidTaskError, JournalError, RolloutTimeoutError, RunCancelledError, TRAINER_FORMATS, TaskFileError, agentFirstRequest, agentRollout, answerText, calculatorTool, classifyFailure, containsAnswerReward, createCalculatorAgent, dataParallelRank, evaluateArithmetic, formatTrainerRows, parseTasks, readTasksFile, routingHeaders, runRollouts, singleTurnRollout, startRolloutService, summarizeRun, toTrainerRollout, toTrainerRows, tokensTrainedOn, trajectoryOptionsFor };
-export type { AgentFactory, AgentRolloutContext, AgentRolloutOptions, FirstRequestFunction, GroupSummary, LeftOutRollout, RetryPolicy, RewardFunction, RolloutContext, RolloutEndpoint, RolloutFailureInfo, RolloutFailureKind, RolloutFunction, RolloutIds, RolloutModelClient, RolloutOutcome, RolloutOutput, RolloutResult, RolloutRun, RolloutService, RolloutServiceOptions, RolloutTask, RoutingOptions, RunRolloutsOptions, RunSummary, SingleTurnRolloutOptions, TrainerFormat, TrainerIds, TrainerRows, TrainerRowsOptions };
+export type { AgentFactory, AgentRolloutContext, AgentRolloutOptions, FirstRequestFunction, FormatRows, GroupSummary, LeftOutRollout, RetryPolicy, RewardFunction, RolloutContext, RolloutEndpoint, RolloutFailureInfo, RolloutFailureKind, RolloutFunction, RolloutIds, RolloutModelClient, RolloutOutcome, RolloutOutput, RolloutResult, RolloutRun, RolloutService, RolloutServiceOptions, RolloutTask, RoutingOptions, RunRolloutsOptions, RunSummary, SingleTurnRolloutOptions, TrainerFormat, TrainerIds, TrainerRows, TrainerRowsOptions };

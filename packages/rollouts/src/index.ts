@@ -51,6 +51,7 @@ export { type RolloutService, startRolloutService } from './service/rollout-serv
 export type { RolloutServiceOptions } from './service/service-options'
 export { type SingleTurnRolloutOptions, singleTurnRollout } from './single-turn-rollout'
 export {
+  type FormatRows,
   formatTrainerRows,
   type LeftOutRollout,
   TRAINER_FORMATS,

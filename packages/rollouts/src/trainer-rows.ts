@@ -28,16 +28,15 @@ export type TrainerFormat = 'verl' | 'skyrl' | 'slime' | 'agent-lightning'
 /** Every {@link TrainerFormat}, in the order the CLI lists them. */
 export const TRAINER_FORMATS: readonly TrainerFormat[] = ['verl', 'skyrl', 'slime', 'agent-lightning']
 
-/**
- * The rows of one format (an array of rows for verl, slime and Agent Lightning; one column object for SkyRL),
- * and the rollouts they leave out.
- */
-export type TrainerRows = (
+/** The rows of one format: an array of rows for verl, slime and Agent Lightning; one column object for SkyRL. */
+export type FormatRows =
   | { format: 'verl'; rows: VerlRow[] }
   | { format: 'skyrl'; rows: SkyRLGeneratorOutput }
   | { format: 'slime'; rows: SlimeSample[] }
   | { format: 'agent-lightning'; rows: AgentLightningTriplet[] }
-) & {
+
+/** The rows of one format and the rollouts they leave out. */
+export type TrainerRows = FormatRows & {
   /** The rollouts that have no row, in the results' order; empty when every rollout the trainer needs has one. */
   leftOut: LeftOutRollout[]
 }
@@ -171,17 +170,11 @@ export function toTrainerRows(results: readonly RolloutResult[], options: Traine
   }
 }
 
-type BuiltRows = TrainerRows extends infer Rows
-  ? Rows extends unknown
-    ? Omit<Rows, 'leftOut'>
-    : never
-  : never
-
 function exportRows(
   format: TrainerFormat,
   rollouts: Rollout[],
   exportOptions: TrainerRowsOptions['exportOptions'],
-): BuiltRows {
+): FormatRows {
   switch (format) {
     case 'verl':
       return { format, rows: toVerlRows(rollouts, exportOptions as VerlExportOptions) }
