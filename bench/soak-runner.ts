@@ -1,7 +1,9 @@
 // The runner section of the soak: GRPO groups through runRollouts against the soak's two mock-vllm servers, each
 // model call with a seeded random fault of the soak's kinds (a retry draws a new one), streaming and not. Checked
-// per run: every planned rollout is yielded exactly once (0 lost, 0 duplicated), and no row or exact sequence
-// built from the results carries ids other than the ones the server sampled (0 wrong rows marked exact).
+// per run: every planned rollout is yielded exactly once (0 lost, 0 duplicated), every one has its verl row (0 left
+// out: the faults never touch /tokenize, so a rollout that failed before its first record still gets its prompt
+// ids), and no row or exact sequence built from the results carries ids other than the ones the server sampled
+// (0 wrong rows marked exact).
 import type { MockVllmServer } from '@vllm-tito/mock-vllm'
 import {
   type RolloutResult,
@@ -39,12 +41,14 @@ interface RunCheck {
   duplicated: number
   /** verl rows with the response the server sampled (the others are failed or flagged rollouts' empty rows). */
   rowsWithResponse: number
+  /** Rollouts the verl rows left out (no prompt ids for an empty-response row). */
+  leftOut: number
   wrongExact: number
 }
 
 const GROUP_SIZE = 2
 
-/** Runs the section; `failures` counts lost, duplicated and wrong-but-exact rollouts and broken exports. */
+/** Runs the section; `failures` counts lost, duplicated, left-out and wrong-but-exact rollouts and broken exports. */
 export async function soakRunner(options: RunnerSoakOptions): Promise<{ report: string; failures: number }> {
   const checks: RunCheck[] = []
   const runs = Object.entries(options.servers).flatMap(([mode, server]) =>
@@ -62,7 +66,10 @@ export async function soakRunner(options: RunnerSoakOptions): Promise<{ report: 
   }
   return {
     report: formatChecks(checks),
-    failures: checks.reduce((sum, check) => sum + check.lost + check.duplicated + check.wrongExact, 0),
+    failures: checks.reduce(
+      (sum, check) => sum + check.lost + check.duplicated + check.leftOut + check.wrongExact,
+      0,
+    ),
   }
 }
 
@@ -117,7 +124,11 @@ async function checkRun(
 }
 
 /** Exact sequences and verl rows whose ids differ from what the server sampled for the rollout's question. */
-function checkIds(results: readonly RolloutResult[]): { wrongExact: number; rowsWithResponse: number } {
+function checkIds(results: readonly RolloutResult[]): {
+  wrongExact: number
+  rowsWithResponse: number
+  leftOut: number
+} {
   let wrong = 0
   for (const result of results) {
     const prompt = expectedPrompt(result.task.question)
@@ -129,26 +140,33 @@ function checkIds(results: readonly RolloutResult[]): { wrongExact: number; rows
   // verl rows follow the batch order: task by task, sample by sample
   const ordered = [...results].sort((left, right) => left.rolloutNumber - right.rolloutNumber)
   let rows: VerlRow[]
+  let leftOut: number
   try {
     const built = toTrainerRows(ordered, {
       format: 'verl',
       exportOptions: { splitRollout: 'last-sequence' },
     })
     rows = built.format === 'verl' ? built.rows : []
+    leftOut = built.leftOut.length
+    for (const entry of built.leftOut) {
+      console.error(`soak runner: rollout ${String(entry.rolloutId)} has no verl row: ${entry.reason}`)
+    }
   } catch (error) {
     console.error(`soak runner: the verl export failed: ${(error as Error).message}`)
-    return { wrongExact: wrong + 1, rowsWithResponse: 0 }
+    return { wrongExact: wrong + 1, rowsWithResponse: 0, leftOut: 0 }
   }
+  // a left-out rollout has no row, so rows are matched to their rollouts by id, not by position
+  const byId = new Map(ordered.map((result) => [String(result.rolloutId), result]))
   let rowsWithResponse = 0
-  for (const [index, row] of rows.entries()) {
-    const question = ordered[index]!.task.question
+  for (const row of rows) {
+    const question = byId.get(String(row.extra_fields.vllm_tito.rollout_id))!.task.question
     const promptOk = sameIds(row.prompt_ids, expectedPrompt(question))
     const responseOk =
       row.response_ids.length === 0 || sameIds(row.response_ids, expectedCompletionIds(question))
     if (!promptOk || !responseOk) wrong += 1
     if (row.response_ids.length > 0) rowsWithResponse += 1
   }
-  return { wrongExact: wrong, rowsWithResponse }
+  return { wrongExact: wrong, rowsWithResponse, leftOut }
 }
 
 const promptCache = new Map<string, number[]>()
@@ -172,6 +190,7 @@ function formatChecks(checks: readonly RunCheck[]): string {
     'lost',
     'duplicated',
     'rows with response',
+    'left out',
     'wrong exact',
   ]
   const table = [
@@ -187,13 +206,14 @@ function formatChecks(checks: readonly RunCheck[]): string {
         check.lost,
         check.duplicated,
         check.rowsWithResponse,
+        check.leftOut,
         check.wrongExact,
       ].map(String),
     ),
   ]
   const widths = header.map((_, column) => Math.max(...table.map((row) => row[column]!.length)))
   const lines = table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '))
-  const total = (key: 'lost' | 'duplicated' | 'wrongExact') =>
+  const total = (key: 'lost' | 'duplicated' | 'leftOut' | 'wrongExact') =>
     checks.reduce((sum, check) => sum + check[key], 0)
-  return `${lines.join('\n')}\n\nrunner: lost ${total('lost')}; duplicated ${total('duplicated')}; wrong rows marked exact ${total('wrongExact')}`
+  return `${lines.join('\n')}\n\nrunner: lost ${total('lost')}; duplicated ${total('duplicated')}; left out of the rows ${total('leftOut')}; wrong rows marked exact ${total('wrongExact')}`
 }

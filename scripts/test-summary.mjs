@@ -3,8 +3,11 @@
 // no test is visible.
 import { existsSync, readFileSync } from 'node:fs'
 
-const [vitestReport = '.vitest-results.json', pytestReport = '.pytest-results.xml', failedStepsArgument = '0'] =
-  process.argv.slice(2)
+const [
+  vitestReport = '.vitest-results.json',
+  pytestReport = '.pytest-results.xml',
+  failedStepsArgument = '0',
+] = process.argv.slice(2)
 const failedSteps = Number(failedStepsArgument)
 let passed = 0
 let failed = 0

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sys
+import threading
 import time
 import types
+import urllib.error
 import urllib.request
 from argparse import Namespace
+from collections.abc import Callable
 
 import pytest
 from skyrl.train.generators.base import TrajectoryID
@@ -30,13 +35,34 @@ from verl.experimental.agent_loop.agent_loop import (
 )
 from verl.workers.rollout.llm_server import LLMServerClient
 
-from vllm_tito_bridges.service_client import RolloutServiceClient, RolloutServiceError
+from vllm_tito_bridges.service_client import RolloutLeftOutError, RolloutServiceClient, RolloutServiceError
 from vllm_tito_bridges.skyrl_generator import VllmTitoGenerator
 from vllm_tito_bridges.slime_generate import generate as slime_generate
 from vllm_tito_bridges.verl_agent_loop import VllmTitoAgentLoop
 
 MODEL = "Qwen/Qwen3-8B"
 QUESTION = "What is 17 * 23? Use the calculator tool."
+#: A question the ``refusing_model_server`` answers 400, with no /tokenize: the service has no row for it.
+BROKEN_QUESTION = "What is broken 2 + 2? Use the calculator tool."
+
+
+async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Awaits ``condition`` (polled every 20 ms); fails the test naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class StandInTokenizer:
+    """A Hugging Face tokenizer's ``apply_chat_template(conversation, tools=None, add_generation_prompt=False,
+    tokenize=True, return_dict=False, **kwargs)``: here the UTF-8 bytes of a plain rendering, one id per byte."""
+
+    def apply_chat_template(self, conversation, tools=None, add_generation_prompt=False, tokenize=True, return_dict=False, **kwargs):
+        assert tokenize and not return_dict, "the bridge asks for a plain list of ids"
+        text = "".join(f"<{message['role']}>{message['content']}" for message in conversation)
+        return list((text + ("<assistant>" if add_generation_prompt else "")).encode("utf-8"))
 
 
 def verl_config(prompt_length: int = 4096, response_length: int = 4096) -> DictConfigWrap:
@@ -45,14 +71,14 @@ def verl_config(prompt_length: int = 4096, response_length: int = 4096) -> DictC
     return DictConfigWrap(types.SimpleNamespace(actor_rollout_ref=types.SimpleNamespace(rollout=rollout, model=model)))
 
 
-def verl_agent_loop(service, server_manager, **config_entry) -> VllmTitoAgentLoop:
+def verl_agent_loop(service, server_manager, tokenizer=None, **config_entry) -> VllmTitoAgentLoop:
     """What verl's AgentLoopWorker does: the registered entry, instantiated with the worker's arguments."""
     entry = {**_agent_loop_registry["vllm_tito_agent"], "service_url": service.url, **config_entry}
     return instantiate_agent_loop(
         entry,
         trainer_config=verl_config(),
         server_manager=server_manager,
-        tokenizer=None,
+        tokenizer=tokenizer,
         processor=None,
         hf_model_type="qwen3",
         dataset_cls=None,
@@ -170,6 +196,49 @@ def test_the_client_retries_an_unreachable_service_then_says_so() -> None:
     assert time.monotonic() - started >= 2.0, "two retries, one second apart, before giving up"
 
 
+def test_verl_agent_loop_gives_a_sample_without_a_row_an_empty_response_marked_failed(rollout_service, refusing_model_server) -> None:
+    loop = verl_agent_loop(rollout_service, LLMServerClient("unused:1"), tokenizer=StandInTokenizer(), vllm_base_url=refusing_model_server)
+    raw_prompt = [{"role": "user", "content": BROKEN_QUESTION}]
+    output = asyncio.run(loop.run(VERL_SAMPLING, **{**VERL_SAMPLE, "raw_prompt": raw_prompt, "uid": "uid-broken"}))
+    assert isinstance(output, AgentLoopOutput)
+    assert output.prompt_ids == StandInTokenizer().apply_chat_template(raw_prompt, add_generation_prompt=True)
+    assert (output.response_ids, output.response_mask, output.response_logprobs) == ([], [], [])
+    assert output.reward_score == 0, "the service's reward of the failed rollout"
+    info = output.extra_fields["vllm_tito"]
+    assert (info["task_id"], info["status"], info["prompt_ids_from"]) == ("uid-broken", "failed", "verl tokenizer (raw_prompt)")
+    assert info["failure"]["status_code"] == 400
+    assert info["left_out"]["rule"] == "row-required"
+    assert "POST /tokenize of its first request failed" in info["left_out"]["reason"]
+
+
+def test_skyrl_generator_raises_naming_the_trajectories_without_a_row(rollout_service, refusing_model_server) -> None:
+    order = [("a", 0), ("b", 0), ("a", 1), ("b", 1)]
+    questions = {"a": "What is 2 + 3? Use the calculator tool.", "b": BROKEN_QUESTION}
+    input_batch = {
+        "prompts": [[{"role": "user", "content": questions[instance]}] for instance, _ in order],
+        "env_extras": [{"reward_spec": {"ground_truth": "5"}} for _ in order],
+        "sampling_params": {"temperature": 1.0},
+        "trajectory_ids": [TrajectoryID(instance_id=instance, repetition_id=rep) for instance, rep in order],
+    }
+    generator = VllmTitoGenerator(service_url=rollout_service.url, base_url=refusing_model_server, model=MODEL)
+    with pytest.raises(RolloutLeftOutError) as raised:
+        asyncio.run(generator.generate(input_batch))
+    assert [entry["rollout_id"] for entry in raised.value.left_out] == ["b_0", "b_1"]
+    assert "2 rollouts have no row: b_0: no record to build a row from" in str(raised.value)
+    assert "(the rollout failed: ModelError: vLLM /v1/chat/completions returned HTTP 400" in str(raised.value)
+
+
+def test_slime_generate_raises_for_a_sample_without_a_row(rollout_service, refusing_model_server, monkeypatch) -> None:
+    monkeypatch.setenv("VLLM_TITO_SERVICE_URL", rollout_service.url)
+    monkeypatch.setenv("VLLM_TITO_VLLM_BASE_URL", refusing_model_server)
+    monkeypatch.setattr("vllm_tito_bridges.slime_generate._client", None)
+    args = Namespace(sglang_router_ip="unused", sglang_router_port=1, hf_checkpoint=MODEL)
+    sample = Sample(group_index=2, index=9, prompt=BROKEN_QUESTION, label="4")
+    with pytest.raises(RolloutLeftOutError) as raised:
+        asyncio.run(slime_generate(args, sample, {"temperature": 1.0}))
+    assert [(entry["rollout_id"], entry["rule"]) for entry in raised.value.left_out] == [(9, "row-required")]
+
+
 def ready(service) -> dict:
     try:
         with urllib.request.urlopen(f"{service.url}/ready", timeout=5) as response:
@@ -185,8 +254,8 @@ def test_the_client_waits_out_a_429_and_a_cancelled_request_cancels_its_rollouts
     async def scenario() -> tuple[dict, float]:
         client = RolloutServiceClient(service.url, max_wait_seconds=30)
         first = asyncio.create_task(client.rollouts(body))
-        while ready(service)["pending"] < 1:
-            await asyncio.sleep(0.02)
+        await until(lambda: ready(service)["pending"] >= 1 or first.done(), 20, "the first request to be admitted")
+        assert not first.done(), f"the first request ended before it was seen running: {first.result()}"
         # the service admits one rollout at a time: the second request is refused with 429 and retried
         started = time.monotonic()
         second = asyncio.create_task(client.rollouts(body))
@@ -195,7 +264,7 @@ def test_the_client_waits_out_a_429_and_a_cancelled_request_cancels_its_rollouts
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first
-        answer = await second
+        answer = await asyncio.wait_for(second, timeout=30)
         return answer, time.monotonic() - started
 
     answer, waited = asyncio.run(scenario())
@@ -206,3 +275,80 @@ def test_the_client_waits_out_a_429_and_a_cancelled_request_cancels_its_rollouts
     # waited for its two calls first (about 6.5 s in all)
     assert waited < 5.5
     assert ready(service)["pending"] == 0
+
+
+def test_a_cancelled_call_disconnects_and_the_service_cancels_its_rollouts_at_once(slow_rollout_service) -> None:
+    service = slow_rollout_service
+    body = {"task": {"id": "c", "question": QUESTION, "answer": "391"}, "format": "verl", "base_url": service.mock_url, "model": MODEL}
+    logged_before = len(service.log)
+
+    async def scenario() -> float:
+        client = RolloutServiceClient(service.url, max_wait_seconds=30)
+        call = asyncio.create_task(client.rollouts(body))
+        await until(lambda: ready(service)["running"] == 1 or call.done(), 20, "the rollout to start")
+        assert not call.done(), "the rollout ended before it could be cancelled"
+        call.cancel()
+        cancelled_at = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        # the rollout makes two 1.5 s model calls: run to its end, it would hold its slot for seconds more
+        await until(lambda: ready(service)["pending"] == 0 and ready(service)["running"] == 0, 10, "the rollout to end")
+        return time.monotonic() - cancelled_at
+
+    ended_after = asyncio.run(scenario())
+    assert ended_after < 1.0, f"the service ended the cancelled rollout {ended_after:.2f} s after the cancel"
+    cancel_line = "POST /v1/rollouts cancelled: the rollout run was cancelled (the client disconnected): 0 rollout(s) finished, 1 not run to the end"
+    deadline = time.monotonic() + 5
+    while not any(cancel_line in line for line in service.log[logged_before:]):
+        assert time.monotonic() < deadline, f"the service did not log the cancel: {service.log[logged_before:]}"
+        time.sleep(0.02)
+
+
+def test_cancelling_a_call_ends_its_worker_thread_and_closes_the_socket() -> None:
+    """A server that reads the request and never answers: only closing the socket can end the bridge's read."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    received, closed = threading.Event(), threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(30)
+            while data := connection.recv(65536):
+                if b"\r\n\r\n" in data or received.is_set():
+                    received.set()
+            closed.set()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = RolloutServiceClient(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout_seconds=60)
+
+    def exchanges_running() -> int:
+        frames = sys._current_frames().values()
+        return sum(1 for frame in frames if _in_exchange(frame))
+
+    async def scenario() -> None:
+        call = asyncio.create_task(client.rollouts({"task": {"id": 1, "question": "?"}, "format": "verl"}))
+        await until(received.is_set, 10, "the request to reach the server")
+        assert exchanges_running() == 1, "the request waits for its answer in a worker thread"
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    try:
+        asyncio.run(scenario())
+        assert closed.wait(timeout=2), "the server did not see the connection close after the cancel"
+        deadline = time.monotonic() + 2
+        while exchanges_running() > 0:
+            assert time.monotonic() < deadline, "the worker thread still waits for an answer after the cancel"
+            time.sleep(0.02)
+    finally:
+        listener.close()
+        server.join(timeout=5)
+
+
+def _in_exchange(frame) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "run" and "service_client" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False

@@ -14,10 +14,19 @@ They import only their trainer and the standard library. The HTTP API they speak
 """
 
 from vllm_tito_bridges.service_client import (
+    RolloutLeftOutError,
     RolloutServiceClient,
     RolloutServiceError,
     keep_sampling_fields,
+    left_out_of,
     question_of,
 )
 
-__all__ = ["RolloutServiceClient", "RolloutServiceError", "keep_sampling_fields", "question_of"]
+__all__ = [
+    "RolloutLeftOutError",
+    "RolloutServiceClient",
+    "RolloutServiceError",
+    "keep_sampling_fields",
+    "left_out_of",
+    "question_of",
+]

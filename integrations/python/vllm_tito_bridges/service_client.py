@@ -1,8 +1,9 @@
 """The HTTP client every bridge uses: ``POST /v1/rollouts`` with the standard library only.
 
 The request runs in a worker thread (``http.client``), so the trainer's event loop keeps going. Cancelling the
-awaiting task shuts the connection down: the service sees its client go away and cancels the rollouts, whose
-model calls end. A 429 (the service is saturated) or a 503 (it is draining) is retried after its
+awaiting task shuts the connection's socket down from the event loop's side (a blocking read in a thread would
+otherwise run on after the task is gone): the worker thread's read ends at once, the service sees its client go
+away and cancels the rollouts, whose model calls end. A 429 (the service is saturated) or a 503 (it is draining) is retried after its
 ``Retry-After``, and a connection that fails before any answer (a replica that went away) after a second, up to
 ``max_wait_seconds`` in all; the service is stateless, so a retried request simply runs its rollouts again.
 """
@@ -65,6 +66,27 @@ class RolloutServiceError(RuntimeError):
         self.error = error
         where = f" (field {self.field})" if self.field else f" (rule {self.rule})" if self.rule else ""
         super().__init__(f"rollout service answered {status} {self.type}{where}: {error.get('message', '')}")
+
+
+class RolloutLeftOutError(RolloutServiceError):
+    """The service ran the rollouts, but has no row for some: ``left_out`` names each (``rollout_id``, ``rule``,
+    ``reason``, ``failure``). Raised by a bridge whose trainer needs a row for every sample it asked for."""
+
+    def __init__(self, left_out: list[dict[str, Any]]) -> None:
+        described = "; ".join(_describe_left_out(entry) for entry in left_out)
+        rule = left_out[0].get("rule") if left_out else None
+        super().__init__(200, {"type": "left_out", "rule": rule, "message": f"{len(left_out)} rollouts have no row: {described}"})
+        self.left_out = left_out
+
+
+def _describe_left_out(entry: dict[str, Any]) -> str:
+    failure = f" (the rollout failed: {entry['failure']})" if entry.get("failure") else ""
+    return f"{entry.get('rollout_id')}: {entry.get('reason')}{failure}"
+
+
+def left_out_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rollouts the service's answer has no row for (its ``left_out``); empty when every rollout has its rows."""
+    return list(answer.get("left_out") or [])
 
 
 class _Exchange:

@@ -17,6 +17,12 @@ Use it from your entrypoint by overriding ``BasePPOExp.get_generator``::
 The vLLM server is ``base_url`` (or ``VLLM_TITO_VLLM_BASE_URL``), else SkyRL's data-plane endpoint
 (``inference_engine_client.get_endpoint_url()``, its router); the model is ``model``, else
 ``inference_engine_client.model_name``. The answer of a task is its ``env_extras["reward_spec"]["ground_truth"]``.
+
+SkyRL validates one output row per input trajectory, each with a response token that carries its reward
+(``validate_generator_output``). A rollout that failed before its first call gets an empty-response row with one
+mask-0 token when ``empty_response_token_id`` is set (the tokenizer's EOS id) and the service has its prompt ids;
+one without a row (the answer's ``left_out``) raises ``RolloutLeftOutError`` naming each, instead of handing SkyRL
+a batch it would reject.
 """
 
 from __future__ import annotations
@@ -26,7 +32,13 @@ from typing import Any
 
 from skyrl.train.generators.base import GeneratorInput, GeneratorInterface, GeneratorOutput, TrajectoryID
 
-from vllm_tito_bridges.service_client import RolloutServiceClient, keep_sampling_fields, question_of
+from vllm_tito_bridges.service_client import (
+    RolloutLeftOutError,
+    RolloutServiceClient,
+    keep_sampling_fields,
+    left_out_of,
+    question_of,
+)
 
 #: SkyRL's name for the per-call token budget, and vLLM's.
 SAMPLING_RENAMES = {"max_generate_length": "max_tokens"}
@@ -83,6 +95,9 @@ class VllmTitoGenerator(GeneratorInterface):
                 "export_options": export_options,
             }
         )
+        left_out = left_out_of(answer)
+        if left_out:
+            raise RolloutLeftOutError(left_out)
         output = answer["rows"]
         output["trajectory_ids"] = [TrajectoryID(**trajectory) for trajectory in output["trajectory_ids"]]
         return output

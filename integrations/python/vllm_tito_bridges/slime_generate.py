@@ -10,6 +10,10 @@ The question is ``sample.prompt`` (a string, or the last user message of a messa
 model server is ``VLLM_TITO_VLLM_BASE_URL`` or slime's router (``--sglang-router-ip``/``--sglang-router-port``),
 and it must return vLLM-style ``prompt_token_ids``/``token_ids`` on chat completions; the model is
 ``VLLM_TITO_MODEL`` or ``--hf-checkpoint``. The service URL is ``VLLM_TITO_SERVICE_URL``.
+
+A sample the service has no row for (the answer's ``left_out``: it failed before its first call and its prompt ids
+could not be found) raises ``RolloutLeftOutError`` naming it: slime trains on every sample of a group, and a
+sample without tokens is not one it can train on.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from typing import Any
 
 from slime.utils.types import Sample
 
-from vllm_tito_bridges.service_client import RolloutServiceClient, keep_sampling_fields, question_of
+from vllm_tito_bridges.service_client import (
+    RolloutLeftOutError,
+    RolloutServiceClient,
+    keep_sampling_fields,
+    left_out_of,
+    question_of,
+)
 
 #: SGLang's names for the sampling fields, and vLLM's (``no_stop_trim`` has no vLLM counterpart and is dropped).
 SAMPLING_RENAMES = {"max_new_tokens": "max_tokens"}
@@ -56,6 +66,9 @@ async def generate(args: Namespace, sample: Sample, sampling_params: dict[str, A
             "format": "slime",
         }
     )
+    left_out = left_out_of(answer)
+    if left_out:
+        raise RolloutLeftOutError(left_out)
     # the agent's final answer is the response text slime logs and its reward models read
     text = answer["rollouts"][0].get("answer") or ""
     samples = [_filled(sample, row, text) for row in answer["rows"]]

@@ -16,6 +16,12 @@ this module also registers the class as ``vllm_tito_agent``.
 Which vLLM server: ``vllm_base_url`` (or ``VLLM_TITO_VLLM_BASE_URL``) when set; otherwise one of verl's replicas,
 picked by verl's own load balancer for this rollout (``server_manager._acquire_server``, a private method of verl's
 ``LLMServerClient`` — its server ids are the replicas' ``host:port``) and released when the rollout ends.
+
+A sample the service has no row for (it failed before its first model call and its prompt ids could not be
+found; the answer's ``left_out``) becomes a row with no response and the service's reward: verl gathers one
+``AgentLoopOutput`` per sample and an exception would fail the whole step. Its prompt ids are verl's own rendering
+of the sample's ``raw_prompt`` (the tokenizer's chat template, as verl's agent loops render a prompt), not the
+agent's prompt; ``extra_fields["vllm_tito"]`` says so (``prompt_ids_from``) and carries the reason.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 
 from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopOutput, register
 
-from vllm_tito_bridges.service_client import RolloutServiceClient, keep_sampling_fields, question_of
+from vllm_tito_bridges.service_client import RolloutServiceClient, keep_sampling_fields, left_out_of, question_of
 
 
 @register("vllm_tito_agent")
@@ -75,7 +81,37 @@ class VllmTitoAgentLoop(AgentLoopBase):
             )
         finally:
             release()
+        left_out = left_out_of(answer)
+        if left_out:
+            return self._empty_output(list(kwargs["raw_prompt"]), answer["rollouts"][0], left_out[0])
         return AgentLoopOutput(**answer["rows"][0])
+
+    def _empty_output(self, raw_prompt: list[dict[str, Any]], rollout: dict[str, Any], left_out: dict[str, Any]) -> AgentLoopOutput:
+        """A row with nothing to train on for a sample the service has no row for (see the module's docstring)."""
+        prompt_ids = self.tokenizer.apply_chat_template(
+            raw_prompt, add_generation_prompt=True, tokenize=True, return_dict=False, **self.apply_chat_template_kwargs
+        )
+        return AgentLoopOutput(
+            prompt_ids=list(prompt_ids),
+            response_ids=[],
+            response_mask=[],
+            # an empty list, not None: verl takes rollout logprobs from every sample of the batch or from none
+            response_logprobs=[],
+            reward_score=rollout.get("reward"),
+            num_turns=0,
+            metrics={"generate_sequences": 0.0, "tool_calls": 0.0, "compute_score": 0.0, "num_preempted": -1},
+            extra_fields={
+                "vllm_tito": {
+                    "task_id": rollout.get("task_id"),
+                    "sample_index": rollout.get("sample_index"),
+                    "rollout_id": rollout.get("rollout_id"),
+                    "status": "failed",
+                    "failure": rollout.get("failure"),
+                    "left_out": {"rule": left_out.get("rule"), "reason": left_out.get("reason")},
+                    "prompt_ids_from": "verl tokenizer (raw_prompt)",
+                }
+            },
+        )
 
     async def _server_for(self, rollout_id: str) -> tuple[str, Any]:
         if self.vllm_base_url:

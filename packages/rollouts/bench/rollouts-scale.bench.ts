@@ -73,6 +73,7 @@ async function direct(baseUrl: string, tasks: RolloutTask[]): Promise<Measured> 
         signal,
         client: {
           chat: client.chat,
+          completions: client.completions,
           tokenize: (input) => client.tokenize(input),
           records: [],
           firstRequest: null,

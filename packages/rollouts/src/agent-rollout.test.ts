@@ -93,16 +93,31 @@ describe('agentRollout with the calculator agent', () => {
     ).toBe(true)
   })
 
-  it('counts the model calls by request mode as the server saw them', async () => {
-    for (const stream of [true, false]) {
+  it.each([
+    { stream: false, expected: { streamed: 0, nonStreamed: 2 } },
+    { stream: true, expected: { streamed: 2, nonStreamed: 0 } },
+  ])(
+    'runs the calculator agent through VLLMModel with stream: $stream: succeeded, reward 1, records verified',
+    async ({ stream, expected }) => {
       const before = server.requests.length
       const [result] = await collect({ tasks: tasks.slice(0, 1), groupSize: 1, stream })
-      const streamedOnServer = server.requests
+      expect(result!.failure).toBeNull()
+      expect([result!.status, result!.reward, result!.answer]).toEqual(['succeeded', 1, '17 * 23 is 391.'])
+      expect(result!.records.map((record) => record.verification.verified)).toEqual([true, true])
+      expect(result!.modelCalls).toEqual(expected)
+      // the server saw the mode the run asked for, on both calls
+      const modes = server.requests
         .slice(before)
-        .filter((request) => (request.body as { stream?: boolean }).stream === true).length
-      expect(result!.modelCalls.streamed + result!.modelCalls.nonStreamed).toBe(2)
-      expect(result!.modelCalls.streamed).toBe(streamedOnServer)
-    }
+        .filter((request) => request.path === '/v1/chat/completions')
+        .map((request) => (request.body as { stream?: boolean }).stream === true)
+      expect(modes).toEqual([stream, stream])
+    },
+  )
+
+  it('calls the model non-streaming when the run does not say otherwise', async () => {
+    const [result] = await collect({ tasks: tasks.slice(0, 1), groupSize: 1 })
+    expect(result!.modelCalls).toEqual({ streamed: 0, nonStreamed: 2 })
+    expect(result!.status).toBe('succeeded')
   })
 
   it('sends the sampling params with every call and ends a call cut at max_tokens as a truncated rollout', async () => {

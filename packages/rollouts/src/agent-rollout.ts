@@ -1,4 +1,5 @@
 import { type Agent, type AgentResult, MaxTokensError, type Message } from '@strands-agents/sdk'
+import type { TokenStreamingClient } from '@vllm-tito/spec'
 import { VLLMModel, type VLLMModelOptions, VLLMTokenRecorder } from '@vllm-tito/strands'
 import type { RolloutContext, RolloutFunction, RolloutOutput } from './rollout-types'
 
@@ -34,14 +35,15 @@ export interface AgentRolloutOptions {
  * records are kept and the trainer rows mark it truncated. Any other error fails the attempt; the runner keeps
  * the records the attempt's client captured.
  *
- * The runner's `stream` option reaches the model as `stream: false` for non-streaming calls, a `VLLMModel`
- * option of the strands package's non-streaming mode; `result.modelCalls` shows which mode the calls used.
+ * The runner's `stream` option reaches the model as its `stream` option: non-streaming calls by default
+ * (`chat.createEvents` of the rollout's client), streaming ones with `stream: true`; `result.modelCalls` counts
+ * the calls of each mode.
  */
 export function agentRollout(factory: AgentFactory, options: AgentRolloutOptions = {}): RolloutFunction {
   if (typeof factory !== 'function') throw new TypeError('agentRollout(factory): factory must be a function')
   const answerOf = options.answer ?? answerText
   return async (context: RolloutContext): Promise<RolloutOutput> => {
-    const model = new VLLMModel(modelOptions(context))
+    const model = new VLLMModel(agentModelOptions(context))
     const recorder = new VLLMTokenRecorder({ rolloutId: String(context.rolloutId), addToSpan: false })
     const agent = await factory({ ...context, model, recorder })
     const records = () => (recorder.history.length > 0 ? [...recorder.history] : [...context.client.records])
@@ -60,16 +62,21 @@ export function agentRollout(factory: AgentFactory, options: AgentRolloutOptions
   }
 }
 
-function modelOptions(context: RolloutContext): VLLMModelOptions {
-  const base: VLLMModelOptions = {
-    client: context.client,
+/**
+ * The `VLLMModel` options of a rollout attempt: the rollout's client (or `client`), its model, token ids, its
+ * sampling params with every call, and its request mode (`stream: false` unless the run streams).
+ */
+export function agentModelOptions(
+  context: RolloutContext,
+  client: TokenStreamingClient = context.client,
+): VLLMModelOptions {
+  return {
+    client,
     modelId: context.modelId,
     returnTokenIds: true,
     params: { ...context.samplingParams },
+    stream: context.stream,
   }
-  // `stream` is the non-streaming switch of VLLMModel; a version without it ignores the key and streams
-  // (result.modelCalls then counts the calls as streamed)
-  return context.stream ? base : ({ ...base, stream: false } as VLLMModelOptions)
 }
 
 /** The text blocks of the agent's final message, joined: the answer without the reasoning blocks. */

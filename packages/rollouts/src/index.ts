@@ -1,3 +1,4 @@
+export { agentFirstRequest } from './agent-first-request'
 export {
   type AgentFactory,
   type AgentRolloutContext,
@@ -23,8 +24,9 @@ export {
   TaskFileError,
 } from './errors'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy'
-export type { RolloutModelClient } from './rollout-model-client'
+export type { RolloutEndpoint, RolloutModelClient } from './rollout-model-client'
 export type {
+  FirstRequestFunction,
   RewardFunction,
   RolloutContext,
   RolloutFailureInfo,
@@ -49,7 +51,9 @@ export { type RolloutService, startRolloutService } from './service/rollout-serv
 export type { RolloutServiceOptions } from './service/service-options'
 export { type SingleTurnRolloutOptions, singleTurnRollout } from './single-turn-rollout'
 export {
+  type FormatRows,
   formatTrainerRows,
+  type LeftOutRollout,
   TRAINER_FORMATS,
   type TrainerFormat,
   type TrainerIds,

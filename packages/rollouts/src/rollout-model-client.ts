@@ -1,6 +1,7 @@
 import type { TokenCallOptions, TokenizeInput, TokenizeResult, VLLMClient } from '@vllm-tito/client'
 import {
   type ChatRequest,
+  type CompletionRequest,
   StreamInterruptedError,
   type TokenRecord,
   type TokenStream,
@@ -8,28 +9,41 @@ import {
   type TokenStreamingClient,
 } from '@vllm-tito/spec'
 
+/** One endpoint of the rollout's client: the three ways `VLLMClient` calls it. */
+export interface RolloutEndpoint<Request> {
+  /** A streaming call (`VLLMClient.<endpoint>.stream`). */
+  stream(request: Request, options?: TokenCallOptions): TokenStream
+  /** A non-streaming call (`VLLMClient.<endpoint>.create`): one record per choice. */
+  create(request: Request, options?: TokenCallOptions): Promise<TokenRecord[]>
+  /**
+   * A non-streaming call read as the events a stream of the same reply gives
+   * (`VLLMClient.<endpoint>.createEvents`): what `VLLMModel` calls with `stream: false`.
+   */
+  createEvents(request: Request, options?: TokenCallOptions): TokenStream
+}
+
 /**
- * The client a rollout talks to the model server with: `chat.stream`, `chat.create` and `tokenize` of a
- * `VLLMClient` (which already carries the rollout's sticky-routing headers), plus what the runner needs to
- * keep a rollout's data whatever its code does — every call also takes the attempt's signal, every record a
- * call returned (or the partial records of an interrupted stream) is kept, and the first chat request is kept
- * so a rollout that fails before its first usable record can still be given its prompt ids.
+ * The client a rollout talks to the model server with: `chat`, `completions` and `tokenize` of a `VLLMClient`
+ * (which already carries the rollout's sticky-routing headers), plus what the runner needs to keep a rollout's
+ * data whatever its code does — every call also takes the attempt's signal, every record a call returned (or
+ * the partial records of an interrupted stream) is kept, and the first chat request is kept so a rollout that
+ * fails before its first usable record can still be given its prompt ids.
  */
 export interface RolloutModelClient extends TokenStreamingClient {
   /** `/v1/chat/completions`, streaming or not. */
-  readonly chat: {
-    /** A streaming call (`VLLMClient.chat.stream`). */
-    stream(request: ChatRequest, options?: TokenCallOptions): TokenStream
-    /** A non-streaming call (`VLLMClient.chat.create`): one record per choice. */
-    create(request: ChatRequest, options?: TokenCallOptions): Promise<TokenRecord[]>
-  }
+  readonly chat: RolloutEndpoint<ChatRequest>
+  /** `/v1/completions` (token in: `prompt` may be token ids), streaming or not. */
+  readonly completions: RolloutEndpoint<CompletionRequest>
   /** `POST /tokenize` (`VLLMClient.tokenize`). */
   tokenize(input: TokenizeInput, options?: { signal?: AbortSignal }): Promise<TokenizeResult>
   /** Every record the calls of this attempt produced so far, in the order the calls finished. */
   readonly records: readonly TokenRecord[]
   /** The first chat request of the attempt (its messages and tools render the task's prompt), or `null`. */
   readonly firstRequest: ChatRequest | null
-  /** Chat calls made so far, by request mode. */
+  /**
+   * Model calls (chat and completions) made so far, by request mode: `streamed` (`stream`), `nonStreamed`
+   * (`create` and `createEvents`).
+   */
   readonly calls: { streamed: number; nonStreamed: number }
 }
 
@@ -38,41 +52,18 @@ export function createRolloutModelClient(client: VLLMClient, signal: AbortSignal
   const records: TokenRecord[] = []
   const calls = { streamed: 0, nonStreamed: 0 }
   let firstRequest: ChatRequest | null = null
-  const keepPartial = (error: unknown) => {
-    if (StreamInterruptedError.isInstance(error)) records.push(...error.partialRecords)
+  function withSignal<Options extends { signal?: AbortSignal }>(options: Options | undefined): Options {
+    const own = options?.signal
+    return { ...options, signal: own === undefined ? signal : AbortSignal.any([signal, own]) } as Options
   }
-  const callOptions = (options: TokenCallOptions | undefined): TokenCallOptions => ({
-    ...options,
-    signal: options?.signal === undefined ? signal : AbortSignal.any([signal, options.signal]),
-  })
-  const noteRequest = (request: ChatRequest) => {
-    // the messages array is copied: an agent may append to its own list after the call
-    firstRequest ??= { ...request, messages: [...request.messages] }
-  }
+  const keeper: RecordKeeper = { records, calls, withSignal }
   return {
-    chat: {
-      stream(request, options) {
-        noteRequest(request)
-        calls.streamed += 1
-        return keepStreamRecords(client.chat.stream(request, callOptions(options)), records, keepPartial)
-      },
-      async create(request, options) {
-        noteRequest(request)
-        calls.nonStreamed += 1
-        try {
-          const created = await client.chat.create(request, callOptions(options))
-          records.push(...created)
-          return created
-        } catch (error) {
-          keepPartial(error)
-          throw error
-        }
-      },
-    },
-    tokenize: (input, options) =>
-      client.tokenize(input, {
-        signal: options?.signal === undefined ? signal : AbortSignal.any([signal, options.signal]),
-      }),
+    chat: wrapEndpoint(client.chat, keeper, (request) => {
+      // the messages array is copied: an agent may append to its own list after the call
+      firstRequest ??= { ...request, messages: [...request.messages] }
+    }),
+    completions: wrapEndpoint(client.completions, keeper, () => {}),
+    tokenize: (input, options) => client.tokenize(input, withSignal(options)),
     records,
     get firstRequest() {
       return firstRequest
@@ -81,20 +72,63 @@ export function createRolloutModelClient(client: VLLMClient, signal: AbortSignal
   }
 }
 
+/** What every wrapped call shares: where records go, the call counts, and the attempt's signal. */
+interface RecordKeeper {
+  records: TokenRecord[]
+  calls: { streamed: number; nonStreamed: number }
+  withSignal<Options extends { signal?: AbortSignal }>(options: Options | undefined): Options
+}
+
+/** One endpoint whose calls take the attempt's signal, are counted by mode, and leave their records. */
+function wrapEndpoint<Request>(
+  endpoint: RolloutEndpoint<Request>,
+  keeper: RecordKeeper,
+  noteRequest: (request: Request) => void,
+): RolloutEndpoint<Request> {
+  const { records, calls, withSignal } = keeper
+  return {
+    stream(request, options) {
+      noteRequest(request)
+      calls.streamed += 1
+      return keepStreamRecords(endpoint.stream(request, withSignal(options)), records)
+    },
+    async create(request, options) {
+      noteRequest(request)
+      calls.nonStreamed += 1
+      try {
+        const created = await endpoint.create(request, withSignal(options))
+        records.push(...created)
+        return created
+      } catch (error) {
+        keepPartial(error, records)
+        throw error
+      }
+    },
+    createEvents(request, options) {
+      noteRequest(request)
+      calls.nonStreamed += 1
+      return keepStreamRecords(endpoint.createEvents(request, withSignal(options)), records)
+    },
+  }
+}
+
+function keepPartial(error: unknown, records: TokenRecord[]): void {
+  if (StreamInterruptedError.isInstance(error)) records.push(...error.partialRecords)
+}
+
 /**
  * The same stream, with its records kept once it ends. `final()` is only asked for once the caller uses the
  * stream (iterating or awaiting it): a `final()` before that would consume the stream behind the caller's back.
  */
-function keepStreamRecords(
-  inner: TokenStream,
-  records: TokenRecord[],
-  keepPartial: (error: unknown) => void,
-): TokenStream {
+function keepStreamRecords(inner: TokenStream, records: TokenRecord[]): TokenStream {
   let watched = false
   const watch = () => {
     if (watched) return
     watched = true
-    inner.final().then((finished) => records.push(...finished), keepPartial)
+    inner.final().then(
+      (finished) => records.push(...finished),
+      (error: unknown) => keepPartial(error, records),
+    )
   }
   return {
     [Symbol.asyncIterator](): AsyncIterator<TokenStreamEvent> {

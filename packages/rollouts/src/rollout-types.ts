@@ -1,4 +1,4 @@
-import type { TokenRecord } from '@vllm-tito/spec'
+import type { ChatRequest, TokenRecord } from '@vllm-tito/spec'
 import type { RolloutModelClient } from './rollout-model-client'
 
 /** One task (prompt) to roll out; every task gets `groupSize` rollouts (a GRPO group). */
@@ -64,6 +64,14 @@ export interface RolloutOutput {
 
 /** A function that runs one rollout attempt. It must respect `context.signal` and may throw. */
 export type RolloutFunction = (context: RolloutContext) => Promise<RolloutOutput>
+
+/**
+ * The first chat request of a rollout, built without calling the model: the runner sends it to `/tokenize` for
+ * the prompt ids of a rollout that failed before its first model call, so its trainer row holds the exact
+ * prompt and an empty response. Called with the context of the rollout's last attempt. `agentFirstRequest`
+ * builds one for an agent factory. It may be async.
+ */
+export type FirstRequestFunction = (context: RolloutContext) => ChatRequest | Promise<ChatRequest>
 
 /** What kind of failure ended a rollout. */
 export type RolloutFailureKind =
@@ -145,6 +153,12 @@ export interface RolloutResult {
   retriedFailures: RolloutFailureInfo[]
   /** The task's prompt ids for a rollout without a usable record (from the rollout or `/tokenize`), or `null`. */
   promptTokenIds: number[] | null
+  /**
+   * Why `promptTokenIds` is `null` although the rollout has no verified record (the run had no `firstRequest`
+   * for a rollout that made no model call, or `/tokenize` failed); absent otherwise. Its trainer row cannot be
+   * built: the export leaves the rollout out and says so.
+   */
+  promptTokenIdsProblem?: string
   /** Model calls of the last attempt by request mode: streamed, and non-streaming (`create`). */
   modelCalls: { streamed: number; nonStreamed: number }
   /** When the first attempt started, milliseconds since the Unix epoch. */

@@ -1,9 +1,10 @@
 import { VLLMClient } from '@vllm-tito/client'
-import { type ChatRequest, isTokenRecord, type TokenRecord } from '@vllm-tito/spec'
+import { isTokenRecord, type TokenRecord } from '@vllm-tito/spec'
 import { classifyFailure, describeError, findRetryAfterSeconds } from './classify-failure'
 import { RolloutTimeoutError } from './errors'
 import { retryDelayMs, sleep } from './retry-policy'
 import { createRolloutModelClient, type RolloutModelClient } from './rollout-model-client'
+import { findPromptIds } from './rollout-prompt-ids'
 import type { RolloutContext, RolloutFailureInfo, RolloutOutput, RolloutResult } from './rollout-types'
 import { routingHeaders } from './routing-headers'
 import type { PlannedRollout, RunSettings } from './run-options'
@@ -11,16 +12,14 @@ import type { PlannedRollout, RunSettings } from './run-options'
 /** A rollout either finished (succeeded or failed after its attempts) or was cancelled with the run. */
 export type RolloutEnd = { result: RolloutResult } | { cancelled: true }
 
-/** What one attempt left: the output or the failure, and what its client saw. */
+/** What one attempt left: the output or the failure, what its client saw, and the context it ran with. */
 interface AttemptEnd {
   output: RolloutOutput | null
   failure: RolloutFailureInfo | null
   retryAfterSeconds: number | undefined
   client: RolloutModelClient
+  context: RolloutContext
 }
-
-/** How long the prompt of a failed rollout may take to tokenize. */
-const TOKENIZE_TIMEOUT_MS = 10_000
 
 /**
  * Runs one rollout to its end: attempts with retries and backoff, then the reward, then (for a rollout without
@@ -68,9 +67,19 @@ async function runToEnd(
   let failure = attempt.failure ?? (records.length === 0 ? noRecordsFailure() : null)
   const scored = await scoreRollout(planned, settings, { answer, records, failure, output: attempt.output })
   failure ??= scored.failure
-  const promptTokenIds = records.some((record) => record.verification.verified)
-    ? null
-    : await promptIdsFor(attempt, settings, runSignal)
+  const prompt = records.some((record) => record.verification.verified)
+    ? { ids: null }
+    : await findPromptIds(
+        {
+          given: attempt.output?.promptTokenIds,
+          sent: attempt.client.firstRequest,
+          context: attempt.context,
+        },
+        settings,
+        runSignal,
+      )
+  // cancelled while its prompt ids were asked for: not finished, so it is not yielded and a resumed run redoes it
+  if (prompt.ids === null && runSignal.aborted) return { cancelled: true }
   return {
     result: {
       task: planned.task,
@@ -86,7 +95,8 @@ async function runToEnd(
       failure,
       attempts: retriedFailures.length + 1,
       retriedFailures,
-      promptTokenIds,
+      promptTokenIds: prompt.ids,
+      ...(prompt.problem === undefined ? {} : { promptTokenIdsProblem: prompt.problem }),
       modelCalls: { ...attempt.client.calls },
       startedAt,
       endedAt: Date.now(),
@@ -130,9 +140,9 @@ async function runAttempt(
     const output = await untilAborted(settings.rollout(context), signal)
     const problem = findOutputProblem(output)
     if (problem !== undefined) {
-      return { output: null, failure: agentFailure(problem), retryAfterSeconds: undefined, client }
+      return { output: null, failure: agentFailure(problem), retryAfterSeconds: undefined, client, context }
     }
-    return { output, failure: null, retryAfterSeconds: undefined, client }
+    return { output, failure: null, retryAfterSeconds: undefined, client, context }
   } catch (error) {
     // after an abort the signal's reason says why, whatever the rollout's code turned it into
     const cause = signal.aborted ? signal.reason : error
@@ -141,6 +151,7 @@ async function runAttempt(
       failure: classifyFailure(cause),
       retryAfterSeconds: findRetryAfterSeconds(cause),
       client,
+      context,
     }
   } finally {
     runSignal.removeEventListener('abort', forwardRunAbort)
@@ -234,45 +245,6 @@ async function scoreRollout(
     }
   } catch (error) {
     return { reward: null, failure: rewardFailure(`the reward function threw ${describeError(error)}`) }
-  }
-}
-
-/** The prompt ids of a rollout without a verified record: the rollout's own, else `/tokenize` of its first request. */
-async function promptIdsFor(
-  attempt: AttemptEnd,
-  settings: RunSettings,
-  runSignal: AbortSignal,
-): Promise<number[] | null> {
-  const given = attempt.output?.promptTokenIds
-  if (given !== undefined && given !== null) return [...given]
-  const request = attempt.client.firstRequest
-  if (request === null || runSignal.aborted) return null
-  try {
-    const client = new VLLMClient({
-      baseUrl: settings.baseUrl,
-      apiKey: settings.apiKey,
-      maxRetries: settings.clientRetries,
-    })
-    const result = await client.tokenize(tokenizeInput(request), {
-      signal: AbortSignal.any([runSignal, AbortSignal.timeout(TOKENIZE_TIMEOUT_MS)]),
-    })
-    return result.tokenIds
-  } catch {
-    // the export then says the rollout has no prompt ids; nothing invented here
-    return null
-  }
-}
-
-function tokenizeInput(request: ChatRequest) {
-  const kwargs = request.chat_template_kwargs
-  return {
-    model: request.model,
-    messages: request.messages,
-    ...(Array.isArray(request.tools) && request.tools.length > 0 ? { tools: request.tools } : {}),
-    addGenerationPrompt: true,
-    ...(kwargs !== undefined && kwargs !== null && typeof kwargs === 'object'
-      ? { chatTemplateKwargs: kwargs as Record<string, unknown> }
-      : {}),
   }
 }
 

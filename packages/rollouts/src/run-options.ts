@@ -1,7 +1,7 @@
 import { describeValue, InvalidOptionError, isPlainObject, OptionReader } from '@vllm-tito/spec'
 import { ConcurrencyLimiter } from './concurrency-limiter'
 import { type RetryPolicy, readRetryPolicy } from './retry-policy'
-import type { RewardFunction, RolloutFunction, RolloutTask } from './rollout-types'
+import type { FirstRequestFunction, RewardFunction, RolloutFunction, RolloutTask } from './rollout-types'
 import { type RoutingOptions, readRoutingOptions } from './routing-headers'
 
 /** The ids of one planned rollout, as the id, skip and header functions see them. */
@@ -28,6 +28,12 @@ export interface RunRolloutsOptions {
   rollout: RolloutFunction
   /** Scores each rollout. Default: the reward the rollout function returned, else `null`. */
   reward?: RewardFunction
+  /**
+   * The first chat request of a rollout, built without the model (`agentFirstRequest(factory)` for an agent):
+   * the prompt ids of a rollout that failed before its first model call come from its `/tokenize`. Without it
+   * such a rollout has no prompt ids, and the trainer export leaves it out. Default: none.
+   */
+  firstRequest?: FirstRequestFunction
   /** The model server's root URL (a trailing `/v1` is accepted), e.g. `http://127.0.0.1:8000`. */
   baseUrl: string
   /** The model name to request. */
@@ -66,6 +72,8 @@ export interface RunSettings {
   rollout: RolloutFunction
   /** The reward function, if any. */
   reward: RewardFunction | undefined
+  /** The first-request function, if any. */
+  firstRequest: FirstRequestFunction | undefined
   /** The model server's root URL. */
   baseUrl: string
   /** The model to request. */
@@ -104,6 +112,7 @@ const KNOWN = [
   'groupSize',
   'rollout',
   'reward',
+  'firstRequest',
   'baseUrl',
   'modelId',
   'apiKey',
@@ -150,6 +159,7 @@ function readSettings(read: OptionReader): RunSettings {
     groupSize: read.integer('groupSize', { minimum: 1, maximum: 100_000 }) ?? 1,
     rollout: read.function<RolloutFunction, { required: true }>('rollout', { required: true }),
     reward: read.function<RewardFunction, { required?: true }>('reward'),
+    firstRequest: read.function<FirstRequestFunction, { required?: true }>('firstRequest'),
     baseUrl: read.string('baseUrl', { required: true, nonEmpty: true }),
     modelId: read.string('modelId', { required: true, nonEmpty: true }),
     apiKey: read.string('apiKey', { nonEmpty: true }) ?? 'EMPTY',

@@ -1,4 +1,5 @@
 import type { RolloutFailureKind, RolloutResult } from './rollout-types'
+import type { LeftOutRollout } from './trainer-rows'
 
 /** The rewards of one task's group. */
 export interface GroupSummary {
@@ -34,6 +35,8 @@ export interface RunSummary {
   completionTokens: number
   /** Tokens with loss mask 1 in the trainer rows, when the rows were built. */
   tokensTrainedOn: number | null
+  /** The rollouts the trainer rows leave out (`TrainerRows.leftOut`); empty when every rollout has its rows. */
+  leftOut: LeftOutRollout[]
   /** Model calls by request mode. */
   modelCalls: { streamed: number; nonStreamed: number }
   /** Rollouts that needed more than one attempt. */
@@ -44,10 +47,14 @@ export interface RunSummary {
   groups: GroupSummary[]
 }
 
-/** Sums up results (any order); `tokensTrainedOn` comes from the rows, when they were built. */
+/**
+ * Sums up results (any order); `tokensTrainedOn` and `leftOut` come from the rows, when they were built
+ * (`tokensTrainedOn(rows)`, `rows.leftOut`).
+ */
 export function summarizeRun(
   results: readonly RolloutResult[],
   tokensTrainedOn: number | null = null,
+  leftOut: readonly LeftOutRollout[] = [],
 ): RunSummary {
   const failedByKind: Partial<Record<RolloutFailureKind, number>> = {}
   const groups = new Map<number, { taskId: string | number; results: RolloutResult[] }>()
@@ -80,6 +87,7 @@ export function summarizeRun(
     verifiedShare: records === 0 ? 0 : verifiedRecords / records,
     completionTokens,
     tokensTrainedOn,
+    leftOut: [...leftOut],
     modelCalls,
     retriedRollouts: results.filter((result) => result.attempts > 1).length,
     rewardMean: mean(rewardsOf(results)),

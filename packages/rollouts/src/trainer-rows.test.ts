@@ -76,6 +76,54 @@ describe('toTrainerRows', () => {
   })
 })
 
+describe('toTrainerRows: rollouts without a row', () => {
+  /** `results[index]` as a rollout that failed before its first call, with or without its prompt ids. */
+  const failedEarly = (index: number, promptTokenIds: number[] | null): RolloutResult => ({
+    ...results[index]!,
+    status: 'failed',
+    records: [],
+    promptTokenIds,
+    failure: { kind: 'api', source: 'api', message: 'APICallError: 500', retryable: true, statusCode: 500 },
+  })
+
+  it('leaves out a rollout the exporter refuses on its own, naming it by its own ids, and exports the rest', () => {
+    const batch = [results[0]!, results[1]!, failedEarly(2, [1, 2, 3]), results[3]!]
+    const skyrl = toTrainerRows(batch, { format: 'skyrl' })
+    expect(skyrl.format === 'skyrl' && skyrl.rows.trajectory_ids.map((id) => id.instance_id)).toEqual([
+      'q1',
+      'q1',
+      'q2',
+    ])
+    expect(skyrl.leftOut).toEqual([
+      {
+        taskId: 'q2',
+        sampleIndex: 0,
+        rolloutId: 'q2/0',
+        rolloutNumber: 2,
+        rule: 'row-required',
+        reason:
+          'skyrl: a row has no response token, and SkyRL writes the reward at response[-1]; pass emptyResponseTokenId (e.g. the EOS id) for a mask-0 placeholder',
+        failure: 'APICallError: 500',
+      },
+    ])
+    const withToken = toTrainerRows(batch, {
+      format: 'skyrl',
+      exportOptions: { emptyResponseTokenId: 151645 },
+    })
+    expect(withToken.leftOut).toEqual([])
+    expect(withToken.format === 'skyrl' && withToken.rows.response_ids[2]).toEqual([151645])
+  })
+
+  it('throws for SkyRL when every rollout is left out (it rejects an empty GeneratorOutput); verl gets no rows', () => {
+    const batch = [failedEarly(0, null), failedEarly(1, null)]
+    expect(() => toTrainerRows(batch, { format: 'skyrl' })).toThrow(
+      /^skyrl: every rollout \(2\) was left out, and SkyRL rejects an empty GeneratorOutput; the first, "q1\/0": no record/,
+    )
+    const verl = toTrainerRows(batch, { format: 'verl' })
+    expect([verl.rows, verl.leftOut.map((entry) => entry.rolloutId)]).toEqual([[], ['q1/0', 'q1/1']])
+  })
+})
+
 describe('summarizeRun', () => {
   it('gives per-group reward mean and population std, the success rate and the verified share', () => {
     const summary = summarizeRun(results, 99)

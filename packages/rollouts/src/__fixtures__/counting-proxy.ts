@@ -18,15 +18,27 @@ export interface CountingProxy {
 /**
  * Forwards every request to `target` and counts the open ones. A request stops counting when its response
  * ends or its client closes the connection — which is what a cancelled rollout must do, so tests can check
- * that aborting really ends the HTTP calls the model server sees.
+ * that aborting really ends the HTTP calls the model server sees. Paths in `notFound` are answered 404
+ * without forwarding (a server without that endpoint, e.g. `/tokenize`); paths in `hang` are never answered
+ * (a server that stalls there) until their client goes away.
  */
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export async function startCountingProxy(
+  target: string,
+  options: { notFound?: readonly string[]; hang?: readonly string[] } = {},
+): Promise<CountingProxy> {
   const targetUrl = new URL(target)
   let inFlight = 0
   let received = 0
   const idleWaiters = new Set<() => void>()
   const sockets = new Set<Socket>()
   const server = createServer((incoming, outgoing) => {
+    const path = (incoming.url ?? '').split('?')[0]!
+    if (options.notFound?.includes(path)) {
+      incoming.resume()
+      outgoing.writeHead(404, { 'content-type': 'application/json' })
+      outgoing.end(JSON.stringify({ detail: 'Not Found' }))
+      return
+    }
     received += 1
     inFlight += 1
     let counted = true
@@ -35,6 +47,11 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       counted = false
       inFlight -= 1
       if (inFlight === 0) for (const wake of idleWaiters) wake()
+    }
+    if (options.hang?.includes(path)) {
+      incoming.resume()
+      outgoing.on('close', done)
+      return
     }
     const upstream = httpRequest(
       {

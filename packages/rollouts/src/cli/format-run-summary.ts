@@ -18,10 +18,11 @@ export function formatRunSummary(
     `model calls: ${summary.records} records, ${summary.verifiedRecords} verified (${percent(summary.verifiedShare)}) · ${summary.modelCalls.nonStreamed} non-streaming, ${summary.modelCalls.streamed} streamed`,
     `tokens: ${summary.completionTokens.toLocaleString('en-US')} generated · ${summary.tokensTrainedOn === null ? 'no rows written' : `${summary.tokensTrainedOn.toLocaleString('en-US')} trained on (loss mask 1)`}`,
     `reward: mean ${formatReward(summary.rewardMean)}`,
+    requestMode(summary, options.stream),
   ]
-  if (!options.stream && summary.modelCalls.streamed > 0) {
+  if (summary.leftOut.length > 0) {
     lines.push(
-      `note: ${summary.modelCalls.streamed} model calls streamed although --stream was not given: this VLLMModel has no non-streaming mode yet`,
+      `left out: ${summary.leftOut.length} rollouts have no row (named on stderr and in leftOut of ${options.summaryPath})`,
     )
   }
   lines.push('groups (task: rollouts, reward mean ± std):')
@@ -33,6 +34,14 @@ export function formatRunSummary(
     lines.push(`  … ${summary.groups.length - GROUPS_SHOWN} more groups in ${options.summaryPath}`)
   }
   return `${lines.join('\n')}\n`
+}
+
+/** Which request mode ran, and the calls that went the other way (a rollout function choosing for itself). */
+function requestMode(summary: RunSummary, stream: boolean): string {
+  const mode = stream ? 'mode: streaming (--stream)' : 'mode: non-streaming (the default; --stream streams)'
+  const otherWay = stream ? summary.modelCalls.nonStreamed : summary.modelCalls.streamed
+  if (otherWay === 0) return mode
+  return `${mode}; ${otherWay} model calls were ${stream ? 'not streamed' : 'streamed'}: the rollout function chose so itself`
 }
 
 function formatReward(value: number | null): string {

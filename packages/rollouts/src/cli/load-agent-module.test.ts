@@ -52,5 +52,19 @@ describe('loadAgentModule', () => {
     await expect(loadAgentModule('/no/such/agent.ts', 'vllm-tito rollouts')).rejects.toThrow(
       /vllm-tito rollouts: cannot import \/no\/such\/agent\.ts/,
     )
+    await expect(
+      loadAgentModule(fixture('agent-module-bad-first-request.ts'), 'vllm-tito rollouts'),
+    ).rejects.toThrow(/agent-module-bad-first-request\.ts exports a `firstRequest` that is not a function/)
+  })
+
+  it('gives the calculator agent its firstRequest, a module its own, and none to a module without one', async () => {
+    expect(typeof (await loadAgentModule(undefined, 'vllm-tito rollouts')).firstRequest).toBe('function')
+    const withOne = await loadAgentModule(
+      fixture('agent-module-broken-task-first-request.ts'),
+      'vllm-tito rollouts',
+    )
+    expect(typeof withOne.firstRequest).toBe('function')
+    const without = await loadAgentModule(fixture('agent-module-create-agent.ts'), 'vllm-tito rollouts')
+    expect(without.firstRequest).toBeUndefined()
   })
 })

@@ -178,6 +178,92 @@ describe('vllm-tito rollouts', () => {
     }
   })
 
+  it('writes the rows of every other rollout when one has none, names it on stderr and in the summary, and exits 3', async () => {
+    writeFileSync(
+      tasksPath,
+      [
+        { id: 'mul', question: 'What is 17 * 23? Use the calculator tool.', answer: '391' },
+        { id: 'broken', question: 'What is 2 + 2? Use the calculator tool.', answer: '4' },
+      ]
+        .map((task) => JSON.stringify(task))
+        .join('\n'),
+    )
+    const out = join(folder, 'verl.jsonl')
+    const agent = join(import.meta.dirname, '..', '__fixtures__', 'agent-module-broken-task.ts')
+    const argv = [...base(), '--format', 'verl', '--out', out, '--base-url', server.baseUrl, '--agent', agent]
+    const io = testIo()
+    expect(await rolloutsCommand(argv, io)).toBe(3)
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(rows.map((row) => [row.extra_fields.vllm_tito.rollout_id, row.reward_score])).toEqual([
+      ['mul/0', 1],
+      ['mul/1', 1],
+    ])
+    const reason =
+      'no record to build a row from, and no prompt ids for an empty-response row: it made no model call, and the run has no firstRequest to tell its prompt (pass firstRequest, e.g. agentFirstRequest(factory))'
+    expect(io.stderr.text).toContain(
+      `vllm-tito rollouts: 2 of 4 rollouts have no verl row (the rows of the others are written; the journal keeps these):\n  broken/0: ${reason} (the rollout failed: Error: no agent for this task)\n  broken/1: ${reason}`,
+    )
+    expect(io.stdout.text).toContain('left out: 2 rollouts have no row')
+    const summary = JSON.parse(readFileSync(`${out}.summary.json`, 'utf8')) as RunSummary
+    expect(summary.leftOut.map((entry) => [entry.rolloutId, entry.rule])).toEqual([
+      ['broken/0', 'row-required'],
+      ['broken/1', 'row-required'],
+    ])
+    // the journal keeps both failed rollouts, with their failure
+    const journaled = readFileSync(`${out}.journal.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => JSON.parse(line).rollout)
+      .filter((rollout) => rollout.taskId === 'broken')
+    expect(journaled.map((rollout) => [rollout.status, rollout.failure.message])).toEqual([
+      ['failed', 'Error: no agent for this task'],
+      ['failed', 'Error: no agent for this task'],
+    ])
+    // with the module's firstRequest, a fresh run gives them empty-response rows with their prompt ids
+    const withPrompt = testIo()
+    const fixed = join(import.meta.dirname, '..', '__fixtures__', 'agent-module-broken-task-first-request.ts')
+    expect(await rolloutsCommand([...argv.slice(0, -1), fixed, '--fresh'], withPrompt)).toBe(0)
+    const fixedRows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(
+      fixedRows.map((row) => [row.extra_fields.vllm_tito.rollout_id, row.response_ids.length > 0]),
+    ).toEqual([
+      ['mul/0', true],
+      ['mul/1', true],
+      ['broken/0', false],
+      ['broken/1', false],
+    ])
+    expect(fixedRows[2].prompt_ids.length).toBeGreaterThan(100)
+  })
+
+  it('says which request mode ran', async () => {
+    const out = join(folder, 'verl.jsonl')
+    const common = [
+      '--tasks',
+      tasksPath,
+      '--progress',
+      'none',
+      '--format',
+      'verl',
+      '--base-url',
+      server.baseUrl,
+    ]
+    const plain = testIo()
+    expect(await rolloutsCommand([...common, '--out', out], plain)).toBe(0)
+    expect(plain.stdout.text).toContain('· 4 non-streaming, 0 streamed\n')
+    expect(plain.stdout.text).toContain('mode: non-streaming (the default; --stream streams)\n')
+    const streamed = testIo()
+    expect(await rolloutsCommand([...common, '--out', join(folder, 's.jsonl'), '--stream'], streamed)).toBe(0)
+    expect(streamed.stdout.text).toContain('· 0 non-streaming, 4 streamed\n')
+    expect(streamed.stdout.text).toContain('mode: streaming (--stream)\n')
+  })
+
   it('refuses flags of another trainer and missing flags with InvalidOptionError naming the flag', async () => {
     const out = join(folder, 'x.jsonl')
     await expect(

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import type { SkyRLExportOptions, VerlExportOptions } from '@vllm-tito/trajectory'
+import { type SkyRLExportOptions, TrainerRowError, type VerlExportOptions } from '@vllm-tito/trajectory'
 import { RunCancelledError } from '../errors'
 import type { RolloutResult } from '../rollout-types'
 import { runRollouts } from '../run-rollouts'
@@ -9,6 +9,7 @@ import {
   formatTrainerRows,
   TRAINER_FORMATS,
   type TrainerFormat,
+  type TrainerRows,
   tokensTrainedOn,
   toTrainerRows,
   trajectoryOptionsFor,
@@ -60,6 +61,9 @@ to <out> at the end. A rerun with the same arguments resumes: it skips what the 
   --step-wise                 skyrl: one row per sequence (generator.step_wise_trajectories=true)
   --empty-response-token-id <id>  skyrl: the one mask-0 token of a rollout that failed before its first call
 ${RUNNER_FLAGS_USAGE}
+
+Exit codes: 0 done; 3 done, but some rollouts have no row (each is named on stderr and in the summary's
+leftOut; the journal keeps them); 1 failed; 2 a bad flag, tasks file or journal; 130 interrupted.
 `
 
 /** Runs `vllm-tito rollouts`; resolves with the process exit code. */
@@ -97,6 +101,7 @@ export async function rolloutsCommand(argv: readonly string[], io: CommandIo): P
       groupSize: settings.groupSize,
       rollout: agent.rollout,
       reward: agent.reward,
+      ...(agent.firstRequest === undefined ? {} : { firstRequest: agent.firstRequest }),
       baseUrl: server.baseUrl,
       modelId: server.modelId,
       apiKey: io.env.VLLM_API_KEY,
@@ -130,8 +135,7 @@ export async function rolloutsCommand(argv: readonly string[], io: CommandIo): P
     journal.close()
     await server.close()
   }
-  writeRowsAndSummary([...finished.values()], server.modelId, settings, io)
-  return 0
+  return writeRowsAndSummary([...finished.values()], server.modelId, settings, io)
 }
 
 /** What a command needs from its process (tests pass their own). */
@@ -213,28 +217,53 @@ function readExportOptions(flags: FlagReader, format: TrainerFormat): RolloutsSe
   return {}
 }
 
-/** Rows in the trainer's batch order (task, then sample), written to a temporary file and renamed over `out`. */
+/**
+ * Rows in the trainer's batch order (task, then sample), written to a temporary file and renamed over `out`,
+ * and the summary. Resolves with the exit code: 0, or 3 when some rollouts have no row (each named on stderr
+ * and in the summary's `leftOut`), or 1 when the batch breaks a trainer rule and no rows could be written.
+ */
 function writeRowsAndSummary(
   results: RolloutResult[],
   modelId: string,
   settings: RolloutsSettings,
   io: CommandIo,
-): void {
+): number {
   const ordered = results.sort((left, right) => left.rolloutNumber - right.rolloutNumber)
-  const rows = toTrainerRows(ordered, {
-    format: settings.format,
-    trajectory: trajectoryOptionsFor(modelId),
-    exportOptions: settings.exportOptions,
-    ids: settings.format === 'slime' ? 'positions' : 'given',
-  })
-  writeFileAtomically(settings.outPath, formatTrainerRows(rows))
-  const summary = summarizeRun(ordered, tokensTrainedOn(rows))
   const summaryPath = `${settings.outPath}.summary.json`
+  let rows: TrainerRows
+  try {
+    rows = toTrainerRows(ordered, {
+      format: settings.format,
+      trajectory: trajectoryOptionsFor(modelId),
+      exportOptions: settings.exportOptions,
+      ids: settings.format === 'slime' ? 'positions' : 'given',
+    })
+  } catch (error) {
+    if (!TrainerRowError.isInstance(error)) throw error
+    const summary = summarizeRun(ordered)
+    writeFileAtomically(summaryPath, `${JSON.stringify(summary, null, 2)}\n`)
+    io.stdout.write(formatRunSummary(summary, { stream: settings.runner.stream, summaryPath }))
+    io.stderr.write(
+      `vllm-tito rollouts: no ${settings.format} rows written: ${error.message}\nthe journal keeps every rollout: ${settings.journalPath}\n`,
+    )
+    return 1
+  }
+  writeFileAtomically(settings.outPath, formatTrainerRows(rows))
+  const summary = summarizeRun(ordered, tokensTrainedOn(rows), rows.leftOut)
   writeFileAtomically(summaryPath, `${JSON.stringify(summary, null, 2)}\n`)
   io.stdout.write(formatRunSummary(summary, { stream: settings.runner.stream, summaryPath }))
   io.stdout.write(
     `rows: ${settings.format} → ${settings.outPath}\njournal: ${settings.journalPath}\nsummary: ${summaryPath}\n`,
   )
+  if (rows.leftOut.length === 0) return 0
+  io.stderr.write(
+    `vllm-tito rollouts: ${rows.leftOut.length} of ${ordered.length} rollouts have no ${settings.format} row (the rows of the others are written; the journal keeps these):\n`,
+  )
+  for (const entry of rows.leftOut) {
+    const failure = entry.failure === null ? '' : ` (the rollout failed: ${entry.failure})`
+    io.stderr.write(`  ${String(entry.rolloutId)}: ${entry.reason}${failure}\n`)
+  }
+  return 3
 }
 
 function writeFileAtomically(path: string, text: string): void {

@@ -62,7 +62,8 @@ export function readRunnerFlags(flags: FlagReader, defaultConcurrency: number): 
 
 /** The usage lines of the shared flags. */
 export const RUNNER_FLAGS_USAGE = `  --agent <module>            your agent: a module exporting createAgent(context) or rollout(context),
-                              and optionally reward(task, outcome) (default: the calculator agent)
+                              and optionally reward(task, outcome) and firstRequest(context) (the prompt
+                              of a rollout that fails before its first call; default: the calculator agent)
   --base-url <url>            the vLLM server (default: the embedded mock-vllm, started in this process)
   --model <name>              the model to request (default: the server's first model)
   --concurrency <n>           rollouts running at once

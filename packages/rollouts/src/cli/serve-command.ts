@@ -74,6 +74,7 @@ export async function serveCommand(
   const service = await startRolloutService({
     rollout: agent.rollout,
     reward: agent.reward,
+    ...(agent.firstRequest === undefined ? {} : { firstRequest: agent.firstRequest }),
     ...(baseUrl === undefined ? {} : { baseUrl }),
     ...(modelId === undefined ? {} : { modelId }),
     ...(io.env.VLLM_API_KEY ? { apiKey: io.env.VLLM_API_KEY } : {}),

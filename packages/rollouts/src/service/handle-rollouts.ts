@@ -156,6 +156,7 @@ async function runRequest(
     groupSize: parsed.groupSize,
     rollout: settings.rollout,
     ...(settings.reward === undefined ? {} : { reward: settings.reward }),
+    ...(settings.firstRequest === undefined ? {} : { firstRequest: settings.firstRequest }),
     baseUrl: (parsed.baseUrl ?? settings.baseUrl)!,
     modelId: (parsed.modelId ?? settings.modelId)!,
     apiKey: settings.apiKey,
@@ -186,14 +187,23 @@ function answerWithRows(response: ServerResponse, parsed: RolloutRequest, result
       exportOptions: parsed.exportOptions,
       ids: parsed.ids,
     })
-    const summary = summarizeRun(results, tokensTrainedOn(rows))
+    const summary = summarizeRun(results, tokensTrainedOn(rows), rows.leftOut)
     sendJson(response, 200, {
       format: parsed.format,
       rows: rows.rows,
       rollouts,
+      left_out: rows.leftOut.map((entry) => ({
+        task_id: entry.taskId,
+        sample_index: entry.sampleIndex,
+        rollout_id: entry.rolloutId,
+        rule: entry.rule,
+        reason: entry.reason,
+        failure: entry.failure,
+      })),
       summary: {
         rollouts: summary.rollouts,
         succeeded: summary.succeeded,
+        left_out: summary.leftOut.length,
         verified_share: summary.verifiedShare,
         tokens_trained_on: summary.tokensTrainedOn,
         reward_mean: summary.rewardMean,

@@ -2,7 +2,8 @@ import { type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
 import type { SkyRLGeneratorOutput, SlimeSample, VerlRow } from '@vllm-tito/trajectory'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CountingProxy, startCountingProxy } from '../__fixtures__/counting-proxy'
-import { agentRollout } from '../agent-rollout'
+import { agentFirstRequest } from '../agent-first-request'
+import { type AgentFactory, agentRollout } from '../agent-rollout'
 import { containsAnswerReward, createCalculatorAgent } from '../calculator/calculator-agent'
 import { type RolloutService, startRolloutService } from './rollout-service'
 
@@ -36,6 +37,7 @@ interface ServiceBody {
     model_calls: number
   }>
   summary?: Record<string, unknown>
+  left_out?: Array<Record<string, unknown>>
   error?: { type: string; field?: string; message: string; retry_after_seconds?: number }
 }
 
@@ -151,6 +153,61 @@ describe('rollout service: rows', () => {
       [0.6, 512],
       [0.6, 512],
     ])
+  })
+})
+
+describe('rollout service: a rollout without a row', () => {
+  it('answers 200 with the rows of the others and names the one left out; with firstRequest it gets its row', async () => {
+    // the agent of sample 1 cannot be built: that rollout fails before any model call
+    const brokenForSampleOne: AgentFactory = (context) => {
+      if (context.sampleIndex === 1) throw new Error('no agent for this sample')
+      return createCalculatorAgent(context)
+    }
+    const body = { task, group_size: 2, base_url: server.baseUrl, model: MODEL, format: 'verl' }
+    const without = await startRolloutService({
+      rollout: agentRollout(brokenForSampleOne),
+      reward: containsAnswerReward,
+    })
+    const withFirstRequest = await startRolloutService({
+      rollout: agentRollout(brokenForSampleOne),
+      reward: containsAnswerReward,
+      firstRequest: agentFirstRequest(createCalculatorAgent),
+    })
+    try {
+      const answer = await post(body, without)
+      expect(answer.status).toBe(200)
+      expect((answer.body.rows as VerlRow[]).map((row) => row.extra_fields.vllm_tito.rollout_id)).toEqual([
+        'mul/0',
+      ])
+      expect(answer.body.left_out).toEqual([
+        {
+          task_id: 'mul',
+          sample_index: 1,
+          rollout_id: 'mul/1',
+          rule: 'row-required',
+          reason:
+            'no record to build a row from, and no prompt ids for an empty-response row: it made no model call, and the run has no firstRequest to tell its prompt (pass firstRequest, e.g. agentFirstRequest(factory))',
+          failure: 'Error: no agent for this sample',
+        },
+      ])
+      expect(answer.body.summary).toMatchObject({ rollouts: 2, succeeded: 1, left_out: 1 })
+      const fixed = await post(body, withFirstRequest)
+      expect(fixed.body.left_out).toEqual([])
+      const rows = fixed.body.rows as VerlRow[]
+      expect(
+        rows.map((row) => [
+          row.extra_fields.vllm_tito.rollout_id,
+          row.response_ids.length > 0,
+          row.reward_score,
+        ]),
+      ).toEqual([
+        ['mul/0', true, 1],
+        ['mul/1', false, 0],
+      ])
+      expect(rows[1]!.prompt_ids).toEqual(rows[0]!.prompt_ids)
+    } finally {
+      await Promise.all([without.close({ graceMs: 100 }), withFirstRequest.close({ graceMs: 100 })])
+    }
   })
 })
 

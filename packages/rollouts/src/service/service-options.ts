@@ -1,6 +1,6 @@
 import { OptionReader } from '@vllm-tito/spec'
 import { type RetryPolicy, readRetryPolicy } from '../retry-policy'
-import type { RewardFunction, RolloutFunction } from '../rollout-types'
+import type { FirstRequestFunction, RewardFunction, RolloutFunction } from '../rollout-types'
 import { type RoutingOptions, readRoutingOptions } from '../routing-headers'
 
 /** Options of {@link startRolloutService}. */
@@ -9,6 +9,11 @@ export interface RolloutServiceOptions {
   rollout: RolloutFunction
   /** Scores each rollout. Default: the reward the rollout function returned, else `null`. */
   reward?: RewardFunction
+  /**
+   * The first request of a rollout, for the prompt ids of one that fails before its first model call (see
+   * `runRollouts`); without it such a rollout has no row and is listed in the answer's `left_out`. Default: none.
+   */
+  firstRequest?: FirstRequestFunction
   /** The model server for requests without `base_url` (e.g. the embedded mock). Default: none (required per request). */
   baseUrl?: string
   /** The model for requests without `model`. Default: none (required per request). */
@@ -47,6 +52,8 @@ export interface ServiceSettings {
   rollout: RolloutFunction
   /** The reward function, if any. */
   reward: RewardFunction | undefined
+  /** The first-request function, if any. */
+  firstRequest: FirstRequestFunction | undefined
   /** The model server for requests without `base_url`. */
   baseUrl: string | undefined
   /** The model for requests without `model`. */
@@ -86,6 +93,7 @@ export function readServiceOptions(options: RolloutServiceOptions): ServiceSetti
   const read = new OptionReader(WHERE, options).rejectUnknown([
     'rollout',
     'reward',
+    'firstRequest',
     'baseUrl',
     'modelId',
     'apiKey',
@@ -111,6 +119,7 @@ export function readServiceOptions(options: RolloutServiceOptions): ServiceSetti
   return {
     rollout: read.function<RolloutFunction, { required: true }>('rollout', { required: true }),
     reward: read.function<RewardFunction, { required?: true }>('reward'),
+    firstRequest: read.function<FirstRequestFunction, { required?: true }>('firstRequest'),
     baseUrl: read.string('baseUrl', { nonEmpty: true }),
     modelId: read.string('modelId', { nonEmpty: true }),
     apiKey: read.string('apiKey', { nonEmpty: true }) ?? 'EMPTY',

@@ -7,7 +7,8 @@ What it re-states, from verl's documented behaviour (see docs/rollout-service.md
   ``AgentLoopMetrics`` as pydantic does. Unlike pydantic, an unknown field is refused, so a misspelt row field
   fails the test instead of being dropped;
 - ``AgentLoopBase.__init__(trainer_config, server_manager, tokenizer, processor, dataset_cls, data_config,
-  hf_model_type=None, **kwargs)`` setting ``config``, ``rollout_config`` and ``server_manager``, and the abstract
+  hf_model_type=None, **kwargs)`` setting ``config``, ``rollout_config``, ``server_manager``, ``tokenizer`` and
+  ``apply_chat_template_kwargs`` (the data config's, default ``{}``), and the abstract
   ``async run(sampling_params, **kwargs) -> AgentLoopOutput``;
 - ``register(name)`` filling the registry with ``{"_target_": "<module>.<qualname>"}``, and
   ``instantiate_agent_loop``: what ``AgentLoopWorker._run_agent_loop`` does with a registry entry (hydra's
@@ -117,6 +118,7 @@ class AgentLoopBase(ABC):
         self.processor = processor
         self.dataset_cls = dataset_cls
         self.data_config = data_config.config
+        self.apply_chat_template_kwargs = self.data_config.get("apply_chat_template_kwargs", {})
 
     @abstractmethod
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
