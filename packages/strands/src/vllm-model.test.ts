@@ -404,7 +404,7 @@ describe('VLLMModel config', () => {
       [
         () => new VLLMModel({ modelId: 'm', baseUrl: 'http://h:1/v1', returnTokenId: true } as never),
         'returnTokenId',
-        'new VLLMModel: unknown option `returnTokenId` (did you mean `returnTokenIds`?); known options: baseUrl, modelId, returnTokenIds, disableTools, stream, params, maxTokens, temperature, topP, contextWindowLimit, tokenIn, apiKey, client',
+        'new VLLMModel: unknown option `returnTokenId` (did you mean `returnTokenIds`?); known options: baseUrl, modelId, returnTokenIds, disableTools, stream, params, maxTokens, temperature, topP, contextWindowLimit, tokenIn, apiKey, tokenizeApiKey, client',
       ],
       [
         () => new VLLMModel({ modelId: 'm', client: { chat: {} } as never }),
