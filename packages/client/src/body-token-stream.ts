@@ -1,6 +1,7 @@
-import { type TokenRecord, type TokenStreamEvent, VLLMTitoError } from '@vllm-tito/spec'
+import type { TokenRecord, TokenStreamEvent } from '@vllm-tito/spec'
 import { CallAbort } from './call-abort'
 import { EventBatch } from './event-batch'
+import { SingleConsumer } from './single-consumer'
 import type { VLLMTokenStream } from './vllm-token-stream'
 
 /**
@@ -20,31 +21,17 @@ export type BodyCall = (signal: AbortSignal, events: EventBatch | null) => Promi
 export class BodyTokenStream implements VLLMTokenStream {
   readonly #call: BodyCall
   readonly #abort: CallAbort
-  readonly #outcome: Promise<TokenRecord[]>
-  #settle!: { resolve(records: TokenRecord[]): void; reject(error: unknown): void }
-  #consumer: 'none' | 'iterator' | 'final' = 'none'
+  readonly #consumer = new SingleConsumer()
 
   constructor(call: BodyCall, signal: AbortSignal | undefined) {
     this.#call = call
     this.#abort = new CallAbort(signal)
-    this.#outcome = new Promise<TokenRecord[]>((resolve, reject) => {
-      this.#settle = { resolve, reject }
-    })
-    // the outcome is also delivered through iteration; a caller who only iterates must not see an
-    // unhandled rejection from the copy kept for final()
-    this.#outcome.catch(() => {})
   }
 
   /** Yields the call's events once the body is read; can be iterated once. */
   [Symbol.asyncIterator](): AsyncIterator<TokenStreamEvent> {
-    if (this.#consumer !== 'none') {
-      const consumer = this.#consumer === 'final' ? 'final()' : 'another iteration'
-      const error = new VLLMTitoError(
-        `this TokenStream is already consumed by ${consumer}; a stream can be read once`,
-      )
-      return { next: () => Promise.reject(error) }
-    }
-    this.#consumer = 'iterator'
+    const claimed = this.#consumer.claim('iterator')
+    if (claimed !== true) return { next: () => Promise.reject(claimed) }
     let pending: { events: TokenStreamEvent[]; failure: unknown } | null = null
     let position = 0
     return {
@@ -71,11 +58,12 @@ export class BodyTokenStream implements VLLMTokenStream {
 
   /** Resolves with one record per choice, sending the request if nobody iterates. */
   final(): Promise<TokenRecord[]> {
-    if (this.#consumer === 'none') {
-      this.#consumer = 'final'
-      this.#call(this.#abort.signal, null).then(this.#settle.resolve, this.#settle.reject)
-    }
-    return this.#outcome
+    if (this.#consumer.claim('final') === true)
+      this.#call(this.#abort.signal, null).then(
+        (records) => this.#consumer.resolve(records),
+        (error: unknown) => this.#consumer.reject(error),
+      )
+    return this.#consumer.outcome
   }
 
   /** Aborts the request if it is still in flight; a pending iteration or `final()` then rejects. */
@@ -88,10 +76,10 @@ export class BodyTokenStream implements VLLMTokenStream {
     const batch = new EventBatch()
     try {
       const records = await this.#call(this.#abort.signal, batch)
-      this.#settle.resolve(records)
+      this.#consumer.resolve(records)
       return { events: [...batch.take(), { type: 'response-end', records }], failure: undefined }
     } catch (error) {
-      this.#settle.reject(error)
+      this.#consumer.reject(error)
       return { events: batch.take(), failure: error }
     }
   }

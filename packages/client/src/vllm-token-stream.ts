@@ -11,6 +11,7 @@ import { CallAbort, type Deadline } from './call-abort'
 import { EventBatch } from './event-batch'
 import type { ResponseSettings } from './response-settings'
 import { ResponseState } from './response-state'
+import { SingleConsumer } from './single-consumer'
 import { readSsePayloads } from './sse-payloads'
 import { enforceTokenIdPolicy, type TokenIdPolicy } from './token-id-policy'
 import { notify, type TransportResponse } from './vllm-transport'
@@ -55,19 +56,11 @@ export interface VLLMTokenStream extends TokenStream {
 export class TokenStreamCall implements VLLMTokenStream {
   readonly #setup: TokenStreamSetup
   readonly #abort: CallAbort
-  readonly #outcome: Promise<TokenRecord[]>
-  #settle!: { resolve(records: TokenRecord[]): void; reject(error: unknown): void }
-  #consumer: 'none' | 'iterator' | 'final' = 'none'
+  readonly #consumer = new SingleConsumer()
 
   constructor(setup: TokenStreamSetup) {
     this.#setup = setup
     this.#abort = new CallAbort(setup.signal)
-    this.#outcome = new Promise<TokenRecord[]>((resolve, reject) => {
-      this.#settle = { resolve, reject }
-    })
-    // the outcome is also delivered through iteration; a caller who only iterates must not see an
-    // unhandled rejection from the copy kept for final()
-    this.#outcome.catch(() => {})
   }
 
   /**
@@ -76,14 +69,8 @@ export class TokenStreamCall implements VLLMTokenStream {
    * resolved promise instead of a generator round trip per event.
    */
   [Symbol.asyncIterator](): AsyncIterator<TokenStreamEvent> {
-    if (this.#consumer !== 'none') {
-      const consumer = this.#consumer === 'final' ? 'final()' : 'another iteration'
-      const error = new VLLMTitoError(
-        `this TokenStream is already consumed by ${consumer}; a stream can be read once`,
-      )
-      return { next: () => Promise.reject(error) }
-    }
-    this.#consumer = 'iterator'
+    const claimed = this.#consumer.claim('iterator')
+    if (claimed !== true) return { next: () => Promise.reject(claimed) }
     const batches = this.#run(new EventBatch())
     let batch: TokenStreamEvent[] = []
     let position = 0
@@ -108,11 +95,8 @@ export class TokenStreamCall implements VLLMTokenStream {
 
   /** Resolves with one record per choice once the stream ends, consuming it if nobody iterates. */
   final(): Promise<TokenRecord[]> {
-    if (this.#consumer === 'none') {
-      this.#consumer = 'final'
-      void this.#drain()
-    }
-    return this.#outcome
+    if (this.#consumer.claim('final') === true) void this.#drain()
+    return this.#consumer.outcome
   }
 
   /** Aborts the HTTP request; a pending iteration or `final()` then rejects (see the class notes). */
@@ -164,13 +148,13 @@ export class TokenStreamCall implements VLLMTokenStream {
       // settled before the last event, so a consumer that stops at `response-end` still gets final()
       settled = true
       notify(() => setup.observer.onRecords(records))
-      this.#settle.resolve(records)
+      this.#consumer.resolve(records)
       if (events !== null) yield [{ type: 'response-end', records }]
     } catch (error) {
       const surfaced = this.#surface(error, response, started)
       settled = true
       notify(() => setup.observer.onError(surfaced))
-      this.#settle.reject(surfaced)
+      this.#consumer.reject(surfaced)
       throw surfaced
     } finally {
       idle?.cancel()
@@ -183,7 +167,7 @@ export class TokenStreamCall implements VLLMTokenStream {
           complete: false,
           interruption: reason,
         })
-        this.#settle.reject(new StreamInterruptedError('the stream was not read to the end', partial))
+        this.#consumer.reject(new StreamInterruptedError('the stream was not read to the end', partial))
       }
       // after `[DONE]` nothing else is read; cancelling releases the body either way
       reader?.cancel().catch(() => {})
