@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import { InvalidOptionError } from '@vllm-tito/spec'
+import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 import { eventRoutes, modelRoutes } from './event-and-model-routes'
 import { readBody, sendInternalServerError, sendJson } from './fastapi-responses'
 import { compileRoutes, dispatch, type Route } from './gateway-router'
@@ -47,7 +47,6 @@ export async function startMockAgentLightning(
   const state = new GatewayState()
   for (const server of settings.models) state.registerModel(server)
   const requests: GatewayRequestLog[] = []
-  const sockets = new Set<Socket>()
   const server = createServer((request, response) => {
     readBody(request)
       .then((rawBody) => {
@@ -68,20 +67,7 @@ export async function startMockAgentLightning(
         else response.destroy()
       })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const url = `http://${host}:${address.port}`
+  const url = await listenHttp(server, settings.port, settings.host)
   let closed: Promise<void> | undefined
   return {
     url,
@@ -108,10 +94,7 @@ export async function startMockAgentLightning(
     models: () =>
       structuredClone([...state.models.values()].flatMap((byEndpoint) => [...byEndpoint.values()])),
     close() {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      })
+      closed ??= closeHttp(server)
       return closed
     },
   }

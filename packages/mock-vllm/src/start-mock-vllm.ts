@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import { isPlainObject } from '@vllm-tito/spec'
+import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 import { handleChatCompletions } from './chat-completions'
 import { handleCompletions } from './completions'
 import type { MockContext } from './mock-context'
@@ -53,36 +53,20 @@ export async function startMockVllm(options: MockVllmOptions = {}): Promise<Mock
   }
   const requests: MockRequestLog[] = []
   const startedAt = Math.floor(Date.now() / 1000)
-  const sockets = new Set<Socket>()
   const server = createServer((request, response) => {
     handle(context, requests, startedAt, request, response).catch((error: unknown) => {
       sendError(response, vllmError(500, `mock-vllm internal error: ${(error as Error)?.message ?? error}`))
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const baseUrl = await listenHttp(server, resolved.port, resolved.host)
   let closed: Promise<void> | undefined
   return {
-    baseUrl: `http://${host}:${address.port}`,
+    baseUrl,
     requests,
     tokenizer,
     close() {
-      closed ??= new Promise<void>((resolve) => {
-        closing.abort()
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      })
+      closing.abort()
+      closed ??= closeHttp(server)
       return closed
     },
   }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 import { describeError } from '../classify-failure'
 import { ConcurrencyLimiter } from '../concurrency-limiter'
 import { handleRollouts, type ServiceState } from './handle-rollouts'
@@ -48,18 +48,10 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
     open.add(handled)
     handled.finally(() => open.delete(handled))
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address() as AddressInfo
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = await listenHttp(server, settings.port, settings.host)
   let closed: Promise<void> | undefined
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     get running() {
       return state.limiter.active
     },
@@ -75,9 +67,7 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
         await Promise.race([untilIdle(open), grace])
         closing.abort(new Error('the service is shutting down'))
         await untilIdle(open)
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-        server.closeAllConnections()
-        await stopped
+        await closeHttp(server)
       })()
       return closed
     },
