@@ -138,7 +138,9 @@ describe('runRollouts: timeouts', () => {
       retry: { attempts: 1 },
       rollout: () => new Promise(() => {}),
     })
-    expect(Date.now() - started).toBeLessThan(1_000)
+    // the rollout function never settles: any end proves the runner did not wait for it (a loaded machine
+    // may take a while past the 100 ms)
+    expect(Date.now() - started).toBeLessThan(10_000)
     expect(result.failure?.kind).toBe('timeout')
   })
 })

@@ -92,14 +92,26 @@ describe('runRollouts: groups and ids', () => {
   })
 
   it('yields each result as soon as it finishes, not in task order', async () => {
-    const delays: Record<string, number> = { a: 300, 7: 0, c: 120 }
-    const slowFirst: RolloutFunction = async (context) => {
-      await new Promise((resolve) => setTimeout(resolve, delays[String(context.task.id)]))
+    // the order is set by the consumer, not by timers (which a loaded machine reorders): 7 finishes at once,
+    // c only once 7 was yielded, a only once c was; a runner that held results back (for task order, or until
+    // all finished) would never yield 7 while a and c run, and the test would end at its own timeout
+    const yielded = new Map<string, () => void>()
+    const seen = new Map<string, Promise<void>>()
+    for (const id of ['a', '7', 'c']) {
+      seen.set(id, new Promise<void>((resolve) => yielded.set(id, resolve)))
+    }
+    const after: Record<string, string | undefined> = { 7: undefined, c: '7', a: 'c' }
+    const chained: RolloutFunction = async (context) => {
+      const before = after[String(context.task.id)]
+      if (before !== undefined) await seen.get(before)
       return singleTurnRollout()(context)
     }
-    const order = (await collect(runRollouts(options({ rollout: slowFirst, concurrency: 3 })))).map(
-      (result) => result.taskId,
-    )
+    const order: Array<string | number> = []
+    for await (const result of runRollouts(options({ rollout: chained, concurrency: 3 }))) {
+      expect(result.status).toBe('succeeded')
+      order.push(result.taskId)
+      yielded.get(String(result.taskId))?.()
+    }
     expect(order).toEqual([7, 'c', 'a'])
   })
 
