@@ -310,4 +310,41 @@ describe('runRollouts: cancellation by the consumer', () => {
       'the rollout run was cancelled (the trainer went away): 1 rollout(s) finished, 2 not run to the end',
     )
   })
+
+  it('does not wait for a reward function running at the cancel: its signal aborts and the rollout is not yielded', async () => {
+    const controller = new AbortController()
+    let releaseReward = () => {}
+    const rewardHeld = new Promise<void>((resolve) => {
+      releaseReward = resolve
+    })
+    const signals: AbortSignal[] = []
+    // a judge that answers only when the test lets it (an LLM judge that hangs): the cancel must not wait for it
+    const reward: RunRolloutsOptions['reward'] = async (_task, outcome) => {
+      signals.push(outcome.signal)
+      controller.abort(new Error('the trainer went away'))
+      await rewardHeld
+      return 1
+    }
+    const seen: RolloutResult[] = []
+    const run = (async () => {
+      for await (const result of runRollouts(
+        options({ tasks: tasks.slice(0, 1), reward, signal: controller.signal }),
+      )) {
+        seen.push(result)
+      }
+    })()
+    const ended = await Promise.race([
+      run.then(
+        () => 'finished',
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting for the reward'), 10_000)),
+    ])
+    releaseReward()
+    await run.catch(() => {})
+    expect(RunCancelledError.isInstance(ended) ? (ended as RunCancelledError).cancelled : ended).toBe(1)
+    expect(seen).toEqual([])
+    expect(signals).toHaveLength(1)
+    expect(signals[0]!.aborted).toBe(true)
+  })
 })
