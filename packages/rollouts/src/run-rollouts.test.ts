@@ -240,6 +240,10 @@ describe('runRollouts: options', () => {
         'option `groupSize` must be an integer from 1 to 100000, got 0',
       ),
     )
+    // Node's timers hold at most 2^31 - 1 ms; a longer one fires at once and every attempt would time out
+    expect(() => runRollouts(options({ timeoutMs: 2 ** 31 }))).toThrow(
+      'option `timeoutMs` must be an integer from 1 to 2147483647, got 2147483648',
+    )
     expect(() => runRollouts({ ...options(), concurency: 4 } as RunRolloutsOptions)).toThrow(
       /unknown option `concurency` \(did you mean `concurrency`\?\)/,
     )

@@ -287,6 +287,10 @@ describe('vllm-tito rollouts', () => {
     await expect(
       rolloutsCommand([...base(), '--format', 'verl', '--out', out, '--concurrency', 'many'], testIo()),
     ).rejects.toThrow('--concurrency must be an integer from 1 to 1000000, got "many"')
+    // a longer timer would fire at once (Node's timers hold at most 2^31 - 1 ms): every attempt would time out
+    await expect(
+      rolloutsCommand([...base(), '--format', 'verl', '--out', out, '--timeout', '1e7'], testIo()),
+    ).rejects.toThrow('--timeout must be a number greater than 0 and at most 2147483.647, got "1e7"')
   })
 })
 

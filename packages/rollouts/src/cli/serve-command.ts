@@ -1,3 +1,4 @@
+import { MAX_TIMEOUT_MS } from '../run-options'
 import { startRolloutService } from '../service/rollout-service'
 import { connectModelServer, type ModelServer } from './connect-model-server'
 import { FlagReader } from './flag-reader'
@@ -53,7 +54,7 @@ export async function serveCommand(
   const port = flags.integer('port', 0, 65_535) ?? 8300
   const maxPending = flags.integer('max-pending', 1)
   const retryAfterSeconds = flags.integer('retry-after', 1, 3_600) ?? 1
-  const graceMs = Math.round((flags.positiveNumber('grace-period') ?? 30) * 1000)
+  const graceMs = Math.ceil((flags.positiveNumber('grace-period', MAX_TIMEOUT_MS / 1000) ?? 30) * 1000)
   const agent = await loadAgentModule(runner.agentPath, WHERE)
   const embeddedDelayMs = flags.integer('embedded-mock-delay', 0, 3_600_000)
   if (embeddedDelayMs !== undefined && !embedded) {
