@@ -4,8 +4,10 @@ The request runs in a worker thread (``http.client``), so the trainer's event lo
 awaiting task shuts the connection's socket down from the event loop's side (a blocking read in a thread would
 otherwise run on after the task is gone): the worker thread's read ends at once, the service sees its client go
 away and cancels the rollouts, whose model calls end. A 429 (the service is saturated) or a 503 (it is draining) is retried after its
-``Retry-After``, and a connection that fails before any answer (a replica that went away) after a second, up to
-``max_wait_seconds`` in all; the service is stateless, so a retried request simply runs its rollouts again.
+``Retry-After``, and a connection that fails before any answer (a replica that went away, a name that does not
+resolve) after a second, up to ``max_wait_seconds`` in all; the service is stateless, so a retried request simply
+runs its rollouts again. An answer that does not come within ``timeout_seconds`` (the socket's deadline for each
+read) is ``RolloutServiceError`` type ``timeout``, not retried. Every failure is a ``RolloutServiceError``.
 """
 
 from __future__ import annotations
@@ -98,7 +100,11 @@ class _Exchange:
         self.lock = threading.Lock()
 
     def run(self, path: str, payload: bytes) -> tuple[int, dict[str, str], Any]:
-        self.connection.connect()
+        try:
+            self.connection.connect()
+        except TimeoutError as error:
+            # no connection at all is a replica that is not there (retried), unlike an answer that never comes
+            raise ConnectionError(f"no connection within {self.connection.timeout} s") from error
         with self.lock:
             # a cancel that came while connecting found no socket to shut down: stop here instead
             if self.cancelled:
@@ -168,7 +174,12 @@ class RolloutServiceClient:
         while True:
             try:
                 status, headers, answer = await self._post("/v1/rollouts", payload)
-            except (ConnectionError, http.client.HTTPException) as error:
+            except TimeoutError as error:
+                # the request was sent: the service may still run its rollouts, and a retry would run them twice
+                message = f"{self.url}: no answer within {self.timeout_seconds} s (timeout_seconds)"
+                raise RolloutServiceError(0, {"type": "timeout", "message": message}) from error
+            except (OSError, http.client.HTTPException) as error:
+                # OSError: refused, reset, a name that does not resolve, no route to the host
                 if waited + CONNECTION_RETRY_SECONDS > self.max_wait_seconds:
                     raise RolloutServiceError(0, {"type": "unreachable", "message": f"{self.url}: {error!r}"}) from error
                 logger.info("rollout service unreachable (%r); retrying in %.1f s", error, CONNECTION_RETRY_SECONDS)
