@@ -113,6 +113,7 @@ const WHERE = 'runRollouts'
  * 1 ms, which would time every attempt out at once.
  */
 export const MAX_TIMEOUT_MS = 2_147_483_647
+
 const KNOWN = [
   'tasks',
   'groupSize',

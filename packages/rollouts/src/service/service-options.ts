@@ -1,8 +1,8 @@
 import { OptionReader } from '@vllm-tito/spec'
 import { type RetryPolicy, readRetryPolicy } from '../retry-policy'
 import type { FirstRequestFunction, RewardFunction, RolloutFunction } from '../rollout-types'
-import { MAX_TIMEOUT_MS } from '../run-options'
 import { type RoutingOptions, readRoutingOptions } from '../routing-headers'
+import { MAX_TIMEOUT_MS } from '../run-options'
 
 /** Options of {@link startRolloutService}. */
 export interface RolloutServiceOptions {
