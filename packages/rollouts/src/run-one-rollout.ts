@@ -1,5 +1,5 @@
 import { VLLMClient } from '@vllm-tito/client'
-import { sleep, untilAborted } from './abortable'
+import { untilAborted } from '@vllm-tito/spec'
 import { classifyFailure, describeError, findRetryAfterSeconds } from './classify-failure'
 import { RolloutTimeoutError } from './errors'
 import { retryDelayMs } from './retry-policy'
@@ -9,6 +9,7 @@ import type { RolloutContext, RolloutFailureInfo, RolloutOutput, RolloutResult }
 import { routingHeaders } from './routing-headers'
 import type { PlannedRollout, RunSettings } from './run-options'
 import { agentFailure, findOutputProblem, noRecordsFailure, scoreRollout } from './score-rollout'
+import { sleep } from './sleep'
 
 /** A rollout either finished (succeeded or failed after its attempts) or was cancelled with the run. */
 export type RolloutEnd = { result: RolloutResult } | { cancelled: true }

@@ -1,5 +1,4 @@
-import { isTokenRecord, type TokenRecord } from '@vllm-tito/spec'
-import { untilAborted } from './abortable'
+import { isTokenRecord, type TokenRecord, untilAborted } from '@vllm-tito/spec'
 import { describeError } from './classify-failure'
 import type { RolloutFailureInfo, RolloutOutput } from './rollout-types'
 import type { PlannedRollout, RunSettings } from './run-options'
