@@ -72,6 +72,8 @@ export async function serveCommand(
   }
   const baseUrl = mock?.baseUrl ?? runner.baseUrl
   const modelId = mock?.modelId ?? runner.modelId
+  // a service that cannot start (its port is taken) must not leave the embedded mock listening: it would keep
+  // the process alive after the error was printed
   const service = await startRolloutService({
     rollout: agent.rollout,
     reward: agent.reward,
@@ -90,6 +92,9 @@ export async function serveCommand(
     stream: runner.stream,
     samplingParams: runner.samplingParams,
     log: (line) => io.stderr.write(`${new Date().toISOString()} ${line}\n`),
+  }).catch(async (error: unknown) => {
+    await mock?.close()
+    throw error
   })
   if (mock) io.stdout.write(`embedded mock-vllm at ${mock.baseUrl}, model ${mock.modelId}\n`)
   io.stdout.write(`vllm-tito rollout service listening on ${service.url} (agent: ${agent.description})\n`)
