@@ -3,13 +3,16 @@ import { untilAborted } from '@vllm-tito/spec'
 import { classifyFailure, describeError, findRetryAfterSeconds } from './classify-failure'
 import { RolloutTimeoutError } from './errors'
 import { retryDelayMs } from './retry-policy'
-import { createRolloutModelClient, type RolloutModelClient } from './rollout-model-client'
+import { type AttemptClient, createRolloutModelClient } from './rollout-model-client'
 import { findPromptIds } from './rollout-prompt-ids'
 import type { RolloutContext, RolloutFailureInfo, RolloutOutput, RolloutResult } from './rollout-types'
 import { routingHeaders } from './routing-headers'
 import type { PlannedRollout, RunSettings } from './run-options'
 import { agentFailure, findOutputProblem, noRecordsFailure, scoreRollout } from './score-rollout'
 import { sleep } from './sleep'
+
+/** How long an aborted attempt waits for its cut calls to leave their partial records. */
+const CALLS_SETTLE_MS = 1_000
 
 /** A rollout either finished (succeeded or failed after its attempts) or was cancelled with the run. */
 export type RolloutEnd = { result: RolloutResult } | { cancelled: true }
@@ -19,7 +22,7 @@ interface AttemptEnd {
   output: RolloutOutput | null
   failure: RolloutFailureInfo | null
   retryAfterSeconds: number | undefined
-  client: RolloutModelClient
+  client: AttemptClient
   context: RolloutContext
 }
 
@@ -147,6 +150,10 @@ async function runAttempt(
   } catch (error) {
     // after an abort the signal's reason says why, whatever the rollout's code turned it into
     const cause = signal.aborted ? signal.reason : error
+    // the calls the abort cut leave their partial records a moment later; all of them take the attempt's
+    // signal, so they end at once (the bound is for a client that would not)
+    if (signal.aborted)
+      await untilAborted(client.callsSettled(), AbortSignal.timeout(CALLS_SETTLE_MS)).catch(() => {})
     return {
       output: null,
       failure: classifyFailure(cause),
