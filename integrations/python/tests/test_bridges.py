@@ -223,6 +223,44 @@ def test_a_service_that_never_answers_is_a_timeout_error_after_timeout_seconds()
     assert time.monotonic() - started < 10
 
 
+def test_many_concurrent_calls_are_all_in_flight_at_once() -> None:
+    """verl runs hundreds of agent loops at once: their requests must not queue behind a few worker threads."""
+    calls = 40
+    listener = socket.create_server(("127.0.0.1", 0), backlog=calls)
+    received: list[socket.socket] = []
+    all_received = threading.Event()
+
+    def serve() -> None:
+        while len(received) < calls:
+            connection, _ = listener.accept()
+            connection.settimeout(30)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += connection.recv(65536)
+            received.append(connection)
+        all_received.set()
+        # answer nothing: every request stays in flight until the test ends it
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = RolloutServiceClient(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout_seconds=60)
+
+    async def scenario() -> None:
+        tasks = [asyncio.create_task(client.rollouts({"task": {"id": index, "question": "?"}, "format": "verl"})) for index in range(calls)]
+        await until(all_received.is_set, 15, f"all {calls} requests to reach the server at once")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        for connection in received:
+            connection.close()
+        listener.close()
+    assert len(received) == calls
+
+
 def test_a_service_host_that_does_not_resolve_is_retried_then_unreachable() -> None:
     client = RolloutServiceClient("http://no-such-host.invalid:8300", max_wait_seconds=1)
     with pytest.raises(RolloutServiceError) as raised:
