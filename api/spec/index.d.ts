@@ -857,5 +857,13 @@ interface RenderedChatTemplate {
     maxModelLen: number | null;
 }
 
-export { APICallError, ContextOverflowError, FinishReason, INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError, MAX_TOKEN_ID, MESSAGE_METADATA_KEY, OptionReader, StreamInterruptedError, StreamingUnsupportedError, TaggedTokenRecord, TokenIdsMismatchError, TokenIdsUnavailableError, TokenRecord, TokenUsage, TokenVerification, TopLogprob, VLLMTitoError, describeValue, extractTokenRecord, findTokenIdsProblem, hasErrorMarker, isPlainObject, isRetryableStatus, isTokenId, isTokenIdList, isTokenRecord, noopClientCallObserver, noopTokenRecordObserver, noopTokenRecordSink, sameIds, startsWithConcatenation, startsWithIds, toResponseFields, unwrapInvalidJsonArguments, wrapInvalidJsonArguments };
+/**
+ * Settles with `work`, or rejects with the signal's reason as soon as it aborts (at once when it already has),
+ * without stopping `work`: for a wait whose work the caller cannot cancel or must not cancel — code that
+ * ignores its signal, or a result several callers share, which one caller's cancel must not take from the
+ * others. A later rejection of `work` is swallowed once the wait has ended. Without a signal it is `work`.
+ */
+declare function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T>;
+
+export { APICallError, ContextOverflowError, FinishReason, INVALID_JSON_ARGUMENTS_KEY, InvalidOptionError, MAX_TOKEN_ID, MESSAGE_METADATA_KEY, OptionReader, StreamInterruptedError, StreamingUnsupportedError, TaggedTokenRecord, TokenIdsMismatchError, TokenIdsUnavailableError, TokenRecord, TokenUsage, TokenVerification, TopLogprob, VLLMTitoError, describeValue, extractTokenRecord, findTokenIdsProblem, hasErrorMarker, isPlainObject, isRetryableStatus, isTokenId, isTokenIdList, isTokenRecord, noopClientCallObserver, noopTokenRecordObserver, noopTokenRecordSink, sameIds, startsWithConcatenation, startsWithIds, toResponseFields, untilAborted, unwrapInvalidJsonArguments, wrapInvalidJsonArguments };
 export type { APICallErrorOptions, CallAttemptInfo, ChatContentPart, ChatMessage, ChatRequest, ChatTemplateInput, ChatTool, ChatToolCall, ChatToolChoice, ChoiceEndEvent, ClientCallObserver, CompletionRequest, JsonValue, ReasoningDeltaEvent, RecordContext, RenderedChatTemplate, RequiredOption, ResponseEndEvent, ResponseStartEvent, SamplingParams, StreamCallOptions, TextDeltaEvent, TextTokenizer, TokenDeltaEvent, TokenRecordObserver, TokenRecordSink, TokenStream, TokenStreamEvent, TokenStreamingClient, ToolCallDeltaEvent, UsageEvent, VLLMResponseFields };

@@ -196,6 +196,79 @@ def test_the_client_retries_an_unreachable_service_then_says_so() -> None:
     assert time.monotonic() - started >= 2.0, "two retries, one second apart, before giving up"
 
 
+def test_a_service_that_never_answers_is_a_timeout_error_after_timeout_seconds() -> None:
+    """A server that reads the request and never answers: the socket's deadline ends the wait, as the typed error."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections: list[socket.socket] = []
+
+    def accept() -> None:
+        connection, _ = listener.accept()
+        connections.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    client = RolloutServiceClient(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout_seconds=0.5, max_wait_seconds=30)
+    started = time.monotonic()
+    try:
+        with pytest.raises(RolloutServiceError) as raised:
+            asyncio.run(client.rollouts({"task": {"id": 1, "question": "?"}, "format": "verl"}))
+    finally:
+        thread.join(timeout=5)
+        for connection in connections:
+            connection.close()
+        listener.close()
+    assert (raised.value.status, raised.value.type) == (0, "timeout")
+    assert "no answer within 0.5 s" in str(raised.value)
+    # not retried: the service may still be running the rollouts, and a retry would run them a second time
+    assert time.monotonic() - started < 10
+
+
+def test_many_concurrent_calls_are_all_in_flight_at_once() -> None:
+    """verl runs hundreds of agent loops at once: their requests must not queue behind a few worker threads."""
+    calls = 40
+    listener = socket.create_server(("127.0.0.1", 0), backlog=calls)
+    received: list[socket.socket] = []
+    all_received = threading.Event()
+
+    def serve() -> None:
+        while len(received) < calls:
+            connection, _ = listener.accept()
+            connection.settimeout(30)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += connection.recv(65536)
+            received.append(connection)
+        all_received.set()
+        # answer nothing: every request stays in flight until the test ends it
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = RolloutServiceClient(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout_seconds=60)
+
+    async def scenario() -> None:
+        tasks = [asyncio.create_task(client.rollouts({"task": {"id": index, "question": "?"}, "format": "verl"})) for index in range(calls)]
+        await until(all_received.is_set, 15, f"all {calls} requests to reach the server at once")
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        for connection in received:
+            connection.close()
+        listener.close()
+    assert len(received) == calls
+
+
+def test_a_service_host_that_does_not_resolve_is_retried_then_unreachable() -> None:
+    client = RolloutServiceClient("http://no-such-host.invalid:8300", max_wait_seconds=1)
+    with pytest.raises(RolloutServiceError) as raised:
+        asyncio.run(client.rollouts({"task": {"id": 1, "question": "?"}, "format": "verl"}))
+    assert raised.value.type == "unreachable"
+    assert "no-such-host.invalid" in str(raised.value)
+
+
 def test_verl_agent_loop_gives_a_sample_without_a_row_an_empty_response_marked_failed(rollout_service, refusing_model_server) -> None:
     loop = verl_agent_loop(rollout_service, LLMServerClient("unused:1"), tokenizer=StandInTokenizer(), vllm_base_url=refusing_model_server)
     raw_prompt = [{"role": "user", "content": BROKEN_QUESTION}]

@@ -1,16 +1,21 @@
 """The HTTP client every bridge uses: ``POST /v1/rollouts`` with the standard library only.
 
-The request runs in a worker thread (``http.client``), so the trainer's event loop keeps going. Cancelling the
+The request runs in a worker thread (``http.client``) of the client's own pool, one thread per request in flight
+(up to ``max_concurrent_requests``), so the trainer's event loop keeps going and its concurrent rollouts do not
+queue behind asyncio's few default threads. Cancelling the
 awaiting task shuts the connection's socket down from the event loop's side (a blocking read in a thread would
 otherwise run on after the task is gone): the worker thread's read ends at once, the service sees its client go
 away and cancels the rollouts, whose model calls end. A 429 (the service is saturated) or a 503 (it is draining) is retried after its
-``Retry-After``, and a connection that fails before any answer (a replica that went away) after a second, up to
-``max_wait_seconds`` in all; the service is stateless, so a retried request simply runs its rollouts again.
+``Retry-After``, and a connection that fails before any answer (a replica that went away, a name that does not
+resolve) after a second, up to ``max_wait_seconds`` in all; the service is stateless, so a retried request simply
+runs its rollouts again. An answer that does not come within ``timeout_seconds`` (the socket's deadline for each
+read) is ``RolloutServiceError`` type ``timeout``, not retried. Every failure is a ``RolloutServiceError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import logging
@@ -24,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 #: Seconds before retrying a request whose connection failed before any answer.
 CONNECTION_RETRY_SECONDS = 1.0
+
+#: Requests of one client in flight at once (each waits in a thread of its own); more wait for a thread.
+MAX_CONCURRENT_REQUESTS = 1024
 
 #: Where the service listens unless ``VLLM_TITO_SERVICE_URL`` or the bridge's ``service_url`` says otherwise.
 DEFAULT_SERVICE_URL = "http://127.0.0.1:8300"
@@ -98,7 +106,11 @@ class _Exchange:
         self.lock = threading.Lock()
 
     def run(self, path: str, payload: bytes) -> tuple[int, dict[str, str], Any]:
-        self.connection.connect()
+        try:
+            self.connection.connect()
+        except TimeoutError as error:
+            # no connection at all is a replica that is not there (retried), unlike an answer that never comes
+            raise ConnectionError(f"no connection within {self.connection.timeout} s") from error
         with self.lock:
             # a cancel that came while connecting found no socket to shut down: stop here instead
             if self.cancelled:
@@ -148,6 +160,7 @@ class RolloutServiceClient:
         *,
         timeout_seconds: float = 3600.0,
         max_wait_seconds: float = 600.0,
+        max_concurrent_requests: int = MAX_CONCURRENT_REQUESTS,
     ) -> None:
         self.url = (url or os.environ.get("VLLM_TITO_SERVICE_URL") or DEFAULT_SERVICE_URL).rstrip("/")
         parts = urllib.parse.urlsplit(self.url)
@@ -156,6 +169,11 @@ class RolloutServiceClient:
         self._parts = parts
         self.timeout_seconds = timeout_seconds
         self.max_wait_seconds = max_wait_seconds
+        # a pool of its own: asyncio's default one has min(32, CPUs + 4) threads, which would hold a trainer's
+        # hundreds of concurrent rollouts to a handful in flight (6 on a 2-core machine); threads start on demand
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_concurrent_requests, thread_name_prefix="vllm-tito-service-client"
+        )
 
     def _connection(self) -> http.client.HTTPConnection:
         connection_class = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
@@ -168,7 +186,12 @@ class RolloutServiceClient:
         while True:
             try:
                 status, headers, answer = await self._post("/v1/rollouts", payload)
-            except (ConnectionError, http.client.HTTPException) as error:
+            except TimeoutError as error:
+                # the request was sent: the service may still run its rollouts, and a retry would run them twice
+                message = f"{self.url}: no answer within {self.timeout_seconds} s (timeout_seconds)"
+                raise RolloutServiceError(0, {"type": "timeout", "message": message}) from error
+            except (OSError, http.client.HTTPException) as error:
+                # OSError: refused, reset, a name that does not resolve, no route to the host
                 if waited + CONNECTION_RETRY_SECONDS > self.max_wait_seconds:
                     raise RolloutServiceError(0, {"type": "unreachable", "message": f"{self.url}: {error!r}"}) from error
                 logger.info("rollout service unreachable (%r); retrying in %.1f s", error, CONNECTION_RETRY_SECONDS)
@@ -192,7 +215,7 @@ class RolloutServiceClient:
     async def _post(self, path: str, payload: bytes) -> tuple[int, dict[str, str], Any]:
         exchange = _Exchange(self._connection())
         try:
-            return await asyncio.to_thread(exchange.run, path, payload)
+            return await asyncio.get_running_loop().run_in_executor(self._threads, exchange.run, path, payload)
         except asyncio.CancelledError:
             # the service cancels the rollouts of a client that goes away
             exchange.cancel()

@@ -176,7 +176,10 @@ export class TokenStreamCall implements VLLMTokenStream {
 
   /** Turns a failure into the error the caller sees, attaching the partial records once output started. */
   #surface(error: unknown, response: ResponseState, started: TransportResponse | null): Error {
-    if (started === null || VLLMTitoError.isInstance(error)) {
+    // the caller's abort reason is no error of the client's own, even when it is a VLLMTitoError (the rollout
+    // runner's timeout): once output started it still gets the partial records
+    const abortReason = this.#abort.signal.aborted && error === this.#abort.signal.reason
+    if (started === null || (VLLMTitoError.isInstance(error) && !abortReason)) {
       return error instanceof Error ? error : new VLLMTitoError(String(error))
     }
     const interrupted = (reason: string, options: { cause?: unknown; statusCode?: number }) => {

@@ -1,63 +1,19 @@
-import { type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { fixedUpstream } from './__fixtures__/fixed-upstream'
 import { call, createRollout, proxyPath } from './__fixtures__/gateway-client'
-import type { MockAgentLightningOptions, MockAgentLightningServer } from './mock-agent-lightning-options'
+import { chat, KEY, MODEL, proxyHarness } from './__fixtures__/proxy-harness'
 import { startMockAgentLightning } from './start-mock-agent-lightning'
 
-const KEY = 'proxy-key'
-const MODEL = 'Qwen/Qwen3-8B'
-let vllm: MockVllmServer
-const gateways: MockAgentLightningServer[] = []
+const harness = proxyHarness()
 
-beforeAll(async () => {
-  vllm = await startMockVllm({ policy: { script: ['Hello there!'] } })
-})
-
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((gateway) => gateway.close()))
-})
-
-afterAll(() => vllm.close())
-
-async function gatewayFor(endpoint: string | string[], options: MockAgentLightningOptions = {}) {
-  const endpoints = Array.isArray(endpoint) ? endpoint : [endpoint]
-  const gateway = await startMockAgentLightning({
-    key: KEY,
-    models: endpoints.map((entry) => ({ model: MODEL, endpoint: entry, version: 7 })),
-    upstreamRetryBaseDelayMs: 1,
-    upstreamRetryCapDelayMs: 4,
-    ...options,
-  })
-  gateways.push(gateway)
-  const rolloutId = await createRollout(gateway.url, KEY)
-  return { gateway, rolloutId }
-}
-
-const chat = {
-  model: 'whatever-the-agent-says',
-  messages: [{ role: 'user', content: 'Hi' }],
-  max_tokens: 32,
-  temperature: 0.1,
-  seed: 3,
-}
-
-const lastVllmBody = () => vllm.requests.at(-1)?.body as Record<string, unknown>
-
-async function storedEvents(gateway: MockAgentLightningServer, rolloutId: string, query = '') {
-  return (await call(gateway.url, `/api/rollouts/${rolloutId}/events${query}`, { key: KEY })).json as Array<{
-    event_type: string
-    attempt_id: string
-    data: Record<string, unknown>
-  }>
-}
+const lastVllmBody = () => harness.vllm.requests.at(-1)?.body as Record<string, unknown>
 
 describe('request rewriting (ProxyRouter.prepare_body)', () => {
   test('train: model replaced, temperature forced to 1, return_token_ids and logprobs added, the rest kept', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
     expect(answer.status).toBe(200)
-    expect(vllm.requests.at(-1)?.path).toBe('/v1/chat/completions')
+    expect(harness.vllm.requests.at(-1)?.path).toBe('/v1/chat/completions')
     expect(lastVllmBody()).toEqual({
       model: MODEL,
       messages: [{ role: 'user', content: 'Hi' }],
@@ -68,11 +24,11 @@ describe('request rewriting (ProxyRouter.prepare_body)', () => {
       logprobs: true,
     })
     // the agent's key is not forwarded to the model server
-    expect(vllm.requests.at(-1)?.headers.authorization).toBeUndefined()
+    expect(harness.vllm.requests.at(-1)?.headers.authorization).toBeUndefined()
   })
 
   test('val: temperature forced to 0.7 and no logprobs added (an agent-sent logprobs stays)', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     await call(gateway.url, proxyPath(rolloutId, 'val'), { body: chat, key: KEY })
     expect(lastVllmBody()).toEqual({ ...chat, model: MODEL, temperature: 0.7, return_token_ids: true })
     await call(gateway.url, proxyPath(rolloutId, 'val'), {
@@ -83,7 +39,7 @@ describe('request rewriting (ProxyRouter.prepare_body)', () => {
   })
 
   test('include_log_probs false: train mode adds no logprobs; temperatures are configurable', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`, {
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`, {
       includeLogProbs: false,
       trainTemperature: 0.9,
     })
@@ -92,12 +48,12 @@ describe('request rewriting (ProxyRouter.prepare_body)', () => {
   })
 
   test('/completions in train mode gets logprobs: true too, which vLLM (and mock-vllm) reads as logprobs=1', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     const answer = await call(gateway.url, proxyPath(rolloutId, 'train', 'completions'), {
       body: { prompt: 'Hi', max_tokens: 4 },
       key: KEY,
     })
-    expect(vllm.requests.at(-1)?.path).toBe('/v1/completions')
+    expect(harness.vllm.requests.at(-1)?.path).toBe('/v1/completions')
     expect(lastVllmBody()).toEqual({
       prompt: 'Hi',
       max_tokens: 4,
@@ -110,19 +66,19 @@ describe('request rewriting (ProxyRouter.prepare_body)', () => {
     expect(answer.status).toBe(200)
     const choice = (answer.json as { choices: Array<{ logprobs: { token_logprobs: number[] } }> }).choices[0]!
     expect(choice.logprobs.token_logprobs).toHaveLength(4)
-    const [event] = await storedEvents(gateway, rolloutId)
+    const [event] = await harness.storedEvents(gateway, rolloutId)
     expect(event?.data).toMatchObject({ http_status: 200, status: 'ok' })
   })
 })
 
 describe('forwarding and the model_request event', () => {
   test('the upstream body comes back with its status, and is stored with the fields the gateway stores', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1/`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1/`)
     const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
     const body = answer.json as Record<string, unknown>
     expect(body.object).toBe('chat.completion')
     expect(Array.isArray(body.prompt_token_ids)).toBe(true)
-    const events = await storedEvents(gateway, rolloutId)
+    const events = await harness.storedEvents(gateway, rolloutId)
     expect(events).toHaveLength(1)
     const event = events[0]!
     expect(event.event_type).toBe('model_request')
@@ -145,7 +101,7 @@ describe('forwarding and the model_request event', () => {
       model_version: 7,
       request: lastVllmBody(),
       response: body,
-      server: { model: MODEL, endpoint: `${vllm.baseUrl}/v1/`, version: 7 },
+      server: { model: MODEL, endpoint: `${harness.vllm.baseUrl}/v1/`, version: 7 },
       http_status: 200,
       status: 'ok',
       retry_count: 0,
@@ -159,11 +115,11 @@ describe('forwarding and the model_request event', () => {
     const odd = { choices: [], nested: { unicode: 'é ✓', list: [1, 2.5, null, true] }, usage: 'not-a-dict' }
     const upstream = await fixedUpstream(418, 'application/json; charset=utf-8', JSON.stringify(odd))
     try {
-      const { gateway, rolloutId } = await gatewayFor(upstream.endpoint)
+      const { gateway, rolloutId } = await harness.gatewayFor(upstream.endpoint)
       const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
       expect(answer.status).toBe(418)
       expect(answer.json).toEqual(odd)
-      const [event] = await storedEvents(gateway, rolloutId)
+      const [event] = await harness.storedEvents(gateway, rolloutId)
       expect(event?.data).toMatchObject({
         http_status: 418,
         status: 'error',
@@ -179,11 +135,11 @@ describe('forwarding and the model_request event', () => {
   test('a non-JSON upstream answer becomes {} with the upstream status', async () => {
     const upstream = await fixedUpstream(200, 'text/plain', 'plain words')
     try {
-      const { gateway, rolloutId } = await gatewayFor(upstream.endpoint)
+      const { gateway, rolloutId } = await harness.gatewayFor(upstream.endpoint)
       const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
       expect(answer.status).toBe(200)
       expect(answer.text).toBe('{}')
-      expect((await storedEvents(gateway, rolloutId))[0]?.data.response).toEqual({})
+      expect((await harness.storedEvents(gateway, rolloutId))[0]?.data.response).toEqual({})
     } finally {
       await upstream.close()
     }
@@ -192,20 +148,20 @@ describe('forwarding and the model_request event', () => {
 
 describe('refusals', () => {
   test('stream: true is a 400 {"detail":"Streaming responses are not supported"}; nothing is forwarded', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
-    const before = vllm.requests.length
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
+    const before = harness.vllm.requests.length
     const answer = await call(gateway.url, proxyPath(rolloutId), {
       body: { ...chat, stream: true },
       key: KEY,
     })
     expect(answer.status).toBe(400)
     expect(answer.text).toBe('{"detail":"Streaming responses are not supported"}')
-    expect(vllm.requests.length).toBe(before)
-    expect(await storedEvents(gateway, rolloutId)).toEqual([])
+    expect(harness.vllm.requests.length).toBe(before)
+    expect(await harness.storedEvents(gateway, rolloutId)).toEqual([])
   })
 
   test('a falsy stream (false, 0) is forwarded as a normal call', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     expect(
       (await call(gateway.url, proxyPath(rolloutId), { body: { ...chat, stream: false }, key: KEY })).status,
     ).toBe(200)
@@ -232,14 +188,14 @@ describe('refusals', () => {
     ],
     ['an unknown rollout', () => proxyPath('ghost'), 404, '{"detail":"Rollout not found: ghost"}'],
   ])('%s: %i %s', async (_label, path, status, text) => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     const answer = await call(gateway.url, path(rolloutId), { body: chat, key: KEY })
     expect(answer.status).toBe(status)
     expect(answer.text).toBe(text)
   })
 
   test('invalid JSON is a 400; a JSON body that is not an object is an unhandled 500', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     const broken = await call(gateway.url, proxyPath(rolloutId), { body: '{"messages": [', key: KEY })
     expect(broken.status).toBe(400)
     expect(broken.text).toBe('{"detail":"Invalid JSON in request body"}')
@@ -250,7 +206,7 @@ describe('refusals', () => {
 
   test('no registered server for the model name: 503 with the gateway text', async () => {
     const gateway = await startMockAgentLightning({ key: KEY, modelName: 'policy' })
-    gateways.push(gateway)
+    harness.closeAfterTest(gateway)
     const rolloutId = await createRollout(gateway.url, KEY)
     const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
     expect(answer.status).toBe(503)
@@ -258,7 +214,7 @@ describe('refusals', () => {
   })
 
   test('the proxy needs the key like every other route', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     expect((await call(gateway.url, proxyPath(rolloutId), { body: chat })).status).toBe(401)
     expect(
       (await call(gateway.url, proxyPath(rolloutId), { body: chat, headers: { 'x-api-key': KEY } })).status,

@@ -1,54 +1,11 @@
 import { type MockVllmServer, startMockVllm } from '@vllm-tito/mock-vllm'
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { fixedUpstream } from './__fixtures__/fixed-upstream'
 import { call, createRollout, proxyPath } from './__fixtures__/gateway-client'
-import type { MockAgentLightningOptions, MockAgentLightningServer } from './mock-agent-lightning-options'
+import { chat, KEY, MODEL, proxyHarness } from './__fixtures__/proxy-harness'
 import { startMockAgentLightning } from './start-mock-agent-lightning'
 
-const KEY = 'proxy-key'
-const MODEL = 'Qwen/Qwen3-8B'
-let vllm: MockVllmServer
-const gateways: MockAgentLightningServer[] = []
-
-beforeAll(async () => {
-  vllm = await startMockVllm({ policy: { script: ['Hello there!'] } })
-})
-
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((gateway) => gateway.close()))
-})
-
-afterAll(() => vllm.close())
-
-async function gatewayFor(endpoint: string | string[], options: MockAgentLightningOptions = {}) {
-  const endpoints = Array.isArray(endpoint) ? endpoint : [endpoint]
-  const gateway = await startMockAgentLightning({
-    key: KEY,
-    models: endpoints.map((entry) => ({ model: MODEL, endpoint: entry, version: 7 })),
-    upstreamRetryBaseDelayMs: 1,
-    upstreamRetryCapDelayMs: 4,
-    ...options,
-  })
-  gateways.push(gateway)
-  const rolloutId = await createRollout(gateway.url, KEY)
-  return { gateway, rolloutId }
-}
-
-const chat = {
-  model: 'whatever-the-agent-says',
-  messages: [{ role: 'user', content: 'Hi' }],
-  max_tokens: 32,
-  temperature: 0.1,
-  seed: 3,
-}
-
-async function storedEvents(gateway: MockAgentLightningServer, rolloutId: string, query = '') {
-  return (await call(gateway.url, `/api/rollouts/${rolloutId}/events${query}`, { key: KEY })).json as Array<{
-    event_type: string
-    attempt_id: string
-    data: Record<string, unknown>
-  }>
-}
+const harness = proxyHarness()
 
 describe('upstream retries (_send_upstream_with_retries)', () => {
   test('503, 503, then 200: retried, the answer returned, retry_count 2', async () => {
@@ -57,11 +14,11 @@ describe('upstream retries (_send_upstream_with_retries)', () => {
       faults: [{ kind: 'http-status', status: 503, when: { requestIndex: [0, 1] } }],
     })
     try {
-      const { gateway, rolloutId } = await gatewayFor(`${flaky.baseUrl}/v1`)
+      const { gateway, rolloutId } = await harness.gatewayFor(`${flaky.baseUrl}/v1`)
       const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
       expect(answer.status).toBe(200)
       expect(flaky.requests.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(3)
-      const [event] = await storedEvents(gateway, rolloutId)
+      const [event] = await harness.storedEvents(gateway, rolloutId)
       expect(event?.data).toMatchObject({ retry_count: 2, http_status: 200, status: 'ok' })
     } finally {
       await flaky.close()
@@ -71,11 +28,13 @@ describe('upstream retries (_send_upstream_with_retries)', () => {
   test('a retryable status on every attempt: the last answer is passed back, retry_count = attempts - 1', async () => {
     const busy = await startMockVllm({ faults: [{ kind: 'http-status', status: 429 }] })
     try {
-      const { gateway, rolloutId } = await gatewayFor(`${busy.baseUrl}/v1`, { upstreamMaxAttempts: 3 })
+      const { gateway, rolloutId } = await harness.gatewayFor(`${busy.baseUrl}/v1`, {
+        upstreamMaxAttempts: 3,
+      })
       const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
       expect(answer.status).toBe(429)
       expect(busy.requests.filter((request) => request.path === '/v1/chat/completions')).toHaveLength(3)
-      expect((await storedEvents(gateway, rolloutId))[0]?.data).toMatchObject({
+      expect((await harness.storedEvents(gateway, rolloutId))[0]?.data).toMatchObject({
         retry_count: 2,
         status: 'error',
       })
@@ -85,30 +44,30 @@ describe('upstream retries (_send_upstream_with_retries)', () => {
   })
 
   test('a 400 from upstream is not retried', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
-    const before = vllm.requests.length
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
+    const before = harness.vllm.requests.length
     const answer = await call(gateway.url, proxyPath(rolloutId), {
       body: { ...chat, max_tokens: -1 },
       key: KEY,
     })
     expect(answer.status).toBe(400)
-    expect(vllm.requests.length - before).toBe(1)
+    expect(harness.vllm.requests.length - before).toBe(1)
   })
 
   test('no server listening: 502 {"detail":"Upstream model server request failed"} after every attempt, no event', async () => {
     const closed = await fixedUpstream(200, 'application/json', '{}')
     await closed.close()
-    const { gateway, rolloutId } = await gatewayFor(closed.endpoint, { upstreamMaxAttempts: 3 })
+    const { gateway, rolloutId } = await harness.gatewayFor(closed.endpoint, { upstreamMaxAttempts: 3 })
     const answer = await call(gateway.url, proxyPath(rolloutId), { body: chat, key: KEY })
     expect(answer.status).toBe(502)
     expect(answer.text).toBe('{"detail":"Upstream model server request failed"}')
-    expect(await storedEvents(gateway, rolloutId)).toEqual([])
+    expect(await harness.storedEvents(gateway, rolloutId)).toEqual([])
   })
 
   test('no answer in time: 504 {"detail":"Upstream model server timed out"}', async () => {
     const silent = await fixedUpstream(0, '', '')
     try {
-      const { gateway, rolloutId } = await gatewayFor(silent.endpoint, {
+      const { gateway, rolloutId } = await harness.gatewayFor(silent.endpoint, {
         upstreamMaxAttempts: 2,
         upstreamTimeoutMs: 100,
       })
@@ -128,9 +87,9 @@ describe('server selection and pause', () => {
     try {
       // expected indices computed with Python's hashlib: int.from_bytes(sha256(id)[:8], "big") % 2
       const expected: Record<string, MockVllmServer> = {}
-      const sorted = [`${vllm.baseUrl}/v1`, `${second.baseUrl}/v1`].sort()
+      const sorted = [`${harness.vllm.baseUrl}/v1`, `${second.baseUrl}/v1`].sort()
       const byEndpoint = new Map([
-        [`${vllm.baseUrl}/v1`, vllm],
+        [`${harness.vllm.baseUrl}/v1`, harness.vllm],
         [`${second.baseUrl}/v1`, second],
       ])
       for (const [rolloutId, index] of [
@@ -145,7 +104,7 @@ describe('server selection and pause', () => {
         key: KEY,
         models: [...byEndpoint.keys()].map((endpoint) => ({ model: MODEL, endpoint })),
       })
-      gateways.push(gateway)
+      harness.closeAfterTest(gateway)
       for (const [rolloutId, server] of Object.entries(expected)) {
         await createRollout(gateway.url, KEY, { rollout_id: rolloutId, input: null })
         for (let repeat = 0; repeat < 2; repeat += 1) {
@@ -160,7 +119,7 @@ describe('server selection and pause', () => {
   })
 
   test('POST /proxy/pause: calls get 429 with Retry-After and X-Agl-Paused until /proxy/resume', async () => {
-    const { gateway, rolloutId } = await gatewayFor(`${vllm.baseUrl}/v1`)
+    const { gateway, rolloutId } = await harness.gatewayFor(`${harness.vllm.baseUrl}/v1`)
     const paused = await call(gateway.url, '/proxy/pause', {
       body: { retry_after_seconds: 9, reason: 'scale-down' },
       key: KEY,

@@ -56,20 +56,3 @@ export function retryDelayMs(
   if (retryAfterSeconds === undefined || !(retryAfterSeconds > 0)) return jittered
   return Math.max(jittered, Math.min(retryAfterSeconds, policy.maxRetryAfterSeconds) * 1000)
 }
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  if (ms <= 0) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}

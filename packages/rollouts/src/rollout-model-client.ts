@@ -47,17 +47,38 @@ export interface RolloutModelClient extends TokenStreamingClient {
   readonly calls: { streamed: number; nonStreamed: number }
 }
 
+/** The runner's side of an attempt's client: the client, and a wait for the records still on their way. */
+export interface AttemptClient extends RolloutModelClient {
+  /**
+   * Resolves once every call made so far has settled and left its records (an aborted stream's partial ones
+   * arrive a moment after the abort that ended the attempt).
+   */
+  callsSettled(): Promise<void>
+}
+
 /** Wraps `client` for one rollout attempt whose calls all end when `signal` aborts. */
-export function createRolloutModelClient(client: VLLMClient, signal: AbortSignal): RolloutModelClient {
+export function createRolloutModelClient(client: VLLMClient, signal: AbortSignal): AttemptClient {
   const records: TokenRecord[] = []
   const calls = { streamed: 0, nonStreamed: 0 }
+  const unsettled = new Set<Promise<unknown>>()
   let firstRequest: ChatRequest | null = null
   function withSignal<Options extends { signal?: AbortSignal }>(options: Options | undefined): Options {
     const own = options?.signal
     return { ...options, signal: own === undefined ? signal : AbortSignal.any([signal, own]) } as Options
   }
-  const keeper: RecordKeeper = { records, calls, withSignal }
+  const track = (call: Promise<unknown>) => {
+    const settled = call.then(
+      () => {},
+      () => {},
+    )
+    unsettled.add(settled)
+    settled.then(() => unsettled.delete(settled))
+  }
+  const keeper: RecordKeeper = { records, calls, withSignal, track }
   return {
+    async callsSettled() {
+      while (unsettled.size > 0) await Promise.all([...unsettled])
+    },
     chat: wrapEndpoint(client.chat, keeper, (request) => {
       // the messages array is copied: an agent may append to its own list after the call
       firstRequest ??= { ...request, messages: [...request.messages] }
@@ -77,6 +98,8 @@ interface RecordKeeper {
   records: TokenRecord[]
   calls: { streamed: number; nonStreamed: number }
   withSignal<Options extends { signal?: AbortSignal }>(options: Options | undefined): Options
+  /** Notes a call whose records are kept once it settles. */
+  track(call: Promise<unknown>): void
 }
 
 /** One endpoint whose calls take the attempt's signal, are counted by mode, and leave their records. */
@@ -90,24 +113,28 @@ function wrapEndpoint<Request>(
     stream(request, options) {
       noteRequest(request)
       calls.streamed += 1
-      return keepStreamRecords(endpoint.stream(request, withSignal(options)), records)
+      return keepStreamRecords(endpoint.stream(request, withSignal(options)), keeper)
     },
-    async create(request, options) {
+    create(request, options) {
       noteRequest(request)
       calls.nonStreamed += 1
-      try {
-        const created = await endpoint.create(request, withSignal(options))
-        records.push(...created)
-        return created
-      } catch (error) {
-        keepPartial(error, records)
-        throw error
-      }
+      const created = endpoint.create(request, withSignal(options)).then(
+        (created) => {
+          records.push(...created)
+          return created
+        },
+        (error: unknown) => {
+          keepPartial(error, records)
+          throw error
+        },
+      )
+      keeper.track(created)
+      return created
     },
     createEvents(request, options) {
       noteRequest(request)
       calls.nonStreamed += 1
-      return keepStreamRecords(endpoint.createEvents(request, withSignal(options)), records)
+      return keepStreamRecords(endpoint.createEvents(request, withSignal(options)), keeper)
     },
   }
 }
@@ -120,14 +147,17 @@ function keepPartial(error: unknown, records: TokenRecord[]): void {
  * The same stream, with its records kept once it ends. `final()` is only asked for once the caller uses the
  * stream (iterating or awaiting it): a `final()` before that would consume the stream behind the caller's back.
  */
-function keepStreamRecords(inner: TokenStream, records: TokenRecord[]): TokenStream {
+function keepStreamRecords(inner: TokenStream, keeper: RecordKeeper): TokenStream {
+  const { records } = keeper
   let watched = false
   const watch = () => {
     if (watched) return
     watched = true
-    inner.final().then(
-      (finished) => records.push(...finished),
-      (error: unknown) => keepPartial(error, records),
+    keeper.track(
+      inner.final().then(
+        (finished) => records.push(...finished),
+        (error: unknown) => keepPartial(error, records),
+      ),
     )
   }
   return {

@@ -112,11 +112,17 @@ export interface RolloutOutcome {
   rolloutId: string | number
   /** The rollout's position in its group. */
   sampleIndex: number
+  /**
+   * Aborted when the run is cancelled; pass it to what the reward function waits for (an LLM judge's HTTP call).
+   * The runner does not wait for a reward function once it aborts: the rollout then counts as cancelled.
+   */
+  signal: AbortSignal
 }
 
 /**
  * Scores a rollout: a finite number, or `null` to let the trainer score it (verl, slime). Called for failed
- * rollouts too (with `outcome.failure` set), because GRPO groups need every sample's reward. It may be async.
+ * rollouts too (with `outcome.failure` set), because GRPO groups need every sample's reward. It may be async;
+ * a run cancelled while it runs does not wait for it (see `outcome.signal`).
  */
 export type RewardFunction = (
   task: RolloutTask,

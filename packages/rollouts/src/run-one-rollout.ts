@@ -1,13 +1,18 @@
 import { VLLMClient } from '@vllm-tito/client'
-import { isTokenRecord, type TokenRecord } from '@vllm-tito/spec'
+import { untilAborted } from '@vllm-tito/spec'
 import { classifyFailure, describeError, findRetryAfterSeconds } from './classify-failure'
 import { RolloutTimeoutError } from './errors'
-import { retryDelayMs, sleep } from './retry-policy'
-import { createRolloutModelClient, type RolloutModelClient } from './rollout-model-client'
+import { retryDelayMs } from './retry-policy'
+import { type AttemptClient, createRolloutModelClient } from './rollout-model-client'
 import { findPromptIds } from './rollout-prompt-ids'
 import type { RolloutContext, RolloutFailureInfo, RolloutOutput, RolloutResult } from './rollout-types'
 import { routingHeaders } from './routing-headers'
 import type { PlannedRollout, RunSettings } from './run-options'
+import { agentFailure, findOutputProblem, noRecordsFailure, scoreRollout } from './score-rollout'
+import { sleep } from './sleep'
+
+/** How long an aborted attempt waits for its cut calls to leave their partial records. */
+const CALLS_SETTLE_MS = 1_000
 
 /** A rollout either finished (succeeded or failed after its attempts) or was cancelled with the run. */
 export type RolloutEnd = { result: RolloutResult } | { cancelled: true }
@@ -17,7 +22,7 @@ interface AttemptEnd {
   output: RolloutOutput | null
   failure: RolloutFailureInfo | null
   retryAfterSeconds: number | undefined
-  client: RolloutModelClient
+  client: AttemptClient
   context: RolloutContext
 }
 
@@ -65,29 +70,28 @@ async function runToEnd(
   const records = attempt.output ? [...attempt.output.records] : [...attempt.client.records]
   const answer = attempt.output?.answer ?? null
   let failure = attempt.failure ?? (records.length === 0 ? noRecordsFailure() : null)
-  const scored = await scoreRollout(planned, settings, { answer, records, failure, output: attempt.output })
+  const scored = await scoreRollout(
+    planned,
+    settings,
+    { answer, records, failure, output: attempt.output },
+    runSignal,
+  )
+  // cancelled while its reward ran: not finished, so it is not yielded and a resumed run redoes it
+  if ('cancelled' in scored) return { cancelled: true }
   failure ??= scored.failure
-  const prompt = records.some((record) => record.verification.verified)
-    ? { ids: null }
-    : await findPromptIds(
-        {
-          given: attempt.output?.promptTokenIds,
-          sent: attempt.client.firstRequest,
-          context: attempt.context,
-        },
-        settings,
-        runSignal,
-      )
-  // cancelled while its prompt ids were asked for: not finished, so it is not yielded and a resumed run redoes it
-  if (prompt.ids === null && runSignal.aborted) return { cancelled: true }
+  let prompt: { ids: number[] | null; problem?: string } = { ids: null }
+  if (!records.some((record) => record.verification.verified)) {
+    prompt = await findPromptIds(
+      { given: attempt.output?.promptTokenIds, sent: attempt.client.firstRequest, context: attempt.context },
+      settings,
+      runSignal,
+    )
+    // cancelled while its prompt ids were asked for: not finished either
+    if (prompt.ids === null && runSignal.aborted) return { cancelled: true }
+  }
   return {
     result: {
-      task: planned.task,
-      taskId: planned.taskId,
-      taskIndex: planned.taskIndex,
-      sampleIndex: planned.sampleIndex,
-      rolloutId: planned.rolloutId,
-      rolloutNumber: planned.rolloutNumber,
+      ...resultIds(planned),
       status: failure === null ? 'succeeded' : 'failed',
       records,
       answer,
@@ -146,6 +150,10 @@ async function runAttempt(
   } catch (error) {
     // after an abort the signal's reason says why, whatever the rollout's code turned it into
     const cause = signal.aborted ? signal.reason : error
+    // the calls the abort cut leave their partial records a moment later; all of them take the attempt's
+    // signal, so they end at once (the bound is for a client that would not)
+    if (signal.aborted)
+      await untilAborted(client.callsSettled(), AbortSignal.timeout(CALLS_SETTLE_MS)).catch(() => {})
     return {
       output: null,
       failure: classifyFailure(cause),
@@ -171,80 +179,15 @@ function newVLLMClient(planned: PlannedRollout, settings: RunSettings): VLLMClie
   })
 }
 
-/**
- * Settles with `work`, or rejects with the signal's reason as soon as it aborts: a rollout function that
- * ignores its signal cannot hold the run past its timeout (its later calls fail at once, the signal being
- * aborted).
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  work.catch(() => {})
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
-
-function findOutputProblem(output: unknown): string | undefined {
-  if (typeof output !== 'object' || output === null) {
-    return `the rollout function must resolve with { records, answer?, reward? }, got ${String(output)}`
-  }
-  const { records, answer, reward } = output as Partial<RolloutOutput>
-  if (!Array.isArray(records)) return 'the rollout function resolved without a `records` array'
-  const bad = records.findIndex((record) => !isTokenRecord(record))
-  if (bad !== -1) return `the rollout function's records[${bad}] is not a TokenRecord`
-  if (answer !== undefined && answer !== null && typeof answer !== 'string') {
-    return 'the rollout function resolved with an `answer` that is not a string or null'
-  }
-  if (reward !== undefined && reward !== null && !(typeof reward === 'number' && Number.isFinite(reward))) {
-    return 'the rollout function resolved with a `reward` that is not a finite number or null'
-  }
-  return undefined
-}
-
-interface ScoreInput {
-  answer: string | null
-  records: readonly TokenRecord[]
-  failure: RolloutFailureInfo | null
-  output: RolloutOutput | null
-}
-
-/** The reward; a reward function that throws or returns a non-number fails the rollout but keeps its records. */
-async function scoreRollout(
-  planned: PlannedRollout,
-  settings: RunSettings,
-  input: ScoreInput,
-): Promise<{ reward: number | null; failure: RolloutFailureInfo | null }> {
-  const ownReward = input.output?.reward ?? null
-  if (settings.reward === undefined) return { reward: ownReward, failure: null }
-  try {
-    const reward = await settings.reward(planned.task, {
-      answer: input.answer,
-      records: input.records,
-      failure: input.failure,
-      reward: ownReward,
-      rolloutId: planned.rolloutId,
-      sampleIndex: planned.sampleIndex,
-    })
-    if (reward === null || (typeof reward === 'number' && Number.isFinite(reward))) {
-      return { reward, failure: null }
-    }
-    return {
-      reward: null,
-      failure: rewardFailure(`the reward function returned ${String(reward)}, not a finite number or null`),
-    }
-  } catch (error) {
-    return { reward: null, failure: rewardFailure(`the reward function threw ${describeError(error)}`) }
+/** The ids of a result: the task's and the rollout's. */
+function resultIds(planned: PlannedRollout) {
+  return {
+    task: planned.task,
+    taskId: planned.taskId,
+    taskIndex: planned.taskIndex,
+    sampleIndex: planned.sampleIndex,
+    rolloutId: planned.rolloutId,
+    rolloutNumber: planned.rolloutNumber,
   }
 }
 
@@ -254,12 +197,7 @@ function failedResult(
   failure: RolloutFailureInfo,
 ): RolloutResult {
   return {
-    task: planned.task,
-    taskId: planned.taskId,
-    taskIndex: planned.taskIndex,
-    sampleIndex: planned.sampleIndex,
-    rolloutId: planned.rolloutId,
-    rolloutNumber: planned.rolloutNumber,
+    ...resultIds(planned),
     status: 'failed',
     records: [],
     answer: null,
@@ -271,24 +209,5 @@ function failedResult(
     modelCalls: { streamed: 0, nonStreamed: 0 },
     startedAt,
     endedAt: Date.now(),
-  }
-}
-
-function agentFailure(message: string): RolloutFailureInfo {
-  return { kind: 'agent', source: 'agent', message, retryable: false, statusCode: null }
-}
-
-function rewardFailure(message: string): RolloutFailureInfo {
-  return { kind: 'reward', source: 'agent', message, retryable: false, statusCode: null }
-}
-
-function noRecordsFailure(): RolloutFailureInfo {
-  return {
-    kind: 'no-records',
-    source: 'agent',
-    message:
-      'the rollout made no model call through its context (for a Strands agent: build it with context.model and context.recorder)',
-    retryable: false,
-    statusCode: null,
   }
 }

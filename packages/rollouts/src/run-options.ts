@@ -107,6 +107,13 @@ export interface PlannedRollout extends RolloutIds {
 }
 
 const WHERE = 'runRollouts'
+
+/**
+ * The longest time limit a timer holds (2^31 - 1 ms, about 24.8 days): Node fires a longer `setTimeout` after
+ * 1 ms, which would time every attempt out at once.
+ */
+export const MAX_TIMEOUT_MS = 2_147_483_647
+
 const KNOWN = [
   'tasks',
   'groupSize',
@@ -164,7 +171,7 @@ function readSettings(read: OptionReader): RunSettings {
     modelId: read.string('modelId', { required: true, nonEmpty: true }),
     apiKey: read.string('apiKey', { nonEmpty: true }) ?? 'EMPTY',
     limiter,
-    timeoutMs: read.integer('timeoutMs', { minimum: 1 }) ?? 600_000,
+    timeoutMs: read.integer('timeoutMs', { minimum: 1, maximum: MAX_TIMEOUT_MS }) ?? 600_000,
     retry: readRetryPolicy(WHERE, read.raw('retry')),
     routing: readRoutingOptions(WHERE, read.raw('routing')),
     stream: read.boolean('stream') ?? false,

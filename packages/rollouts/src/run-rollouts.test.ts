@@ -92,14 +92,26 @@ describe('runRollouts: groups and ids', () => {
   })
 
   it('yields each result as soon as it finishes, not in task order', async () => {
-    const delays: Record<string, number> = { a: 300, 7: 0, c: 120 }
-    const slowFirst: RolloutFunction = async (context) => {
-      await new Promise((resolve) => setTimeout(resolve, delays[String(context.task.id)]))
+    // the order is set by the consumer, not by timers (which a loaded machine reorders): 7 finishes at once,
+    // c only once 7 was yielded, a only once c was; a runner that held results back (for task order, or until
+    // all finished) would never yield 7 while a and c run, and the test would end at its own timeout
+    const yielded = new Map<string, () => void>()
+    const seen = new Map<string, Promise<void>>()
+    for (const id of ['a', '7', 'c']) {
+      seen.set(id, new Promise<void>((resolve) => yielded.set(id, resolve)))
+    }
+    const after: Record<string, string | undefined> = { 7: undefined, c: '7', a: 'c' }
+    const chained: RolloutFunction = async (context) => {
+      const before = after[String(context.task.id)]
+      if (before !== undefined) await seen.get(before)
       return singleTurnRollout()(context)
     }
-    const order = (await collect(runRollouts(options({ rollout: slowFirst, concurrency: 3 })))).map(
-      (result) => result.taskId,
-    )
+    const order: Array<string | number> = []
+    for await (const result of runRollouts(options({ rollout: chained, concurrency: 3 }))) {
+      expect(result.status).toBe('succeeded')
+      order.push(result.taskId)
+      yielded.get(String(result.taskId))?.()
+    }
     expect(order).toEqual([7, 'c', 'a'])
   })
 
@@ -228,6 +240,10 @@ describe('runRollouts: options', () => {
         'option `groupSize` must be an integer from 1 to 100000, got 0',
       ),
     )
+    // Node's timers hold at most 2^31 - 1 ms; a longer one fires at once and every attempt would time out
+    expect(() => runRollouts(options({ timeoutMs: 2 ** 31 }))).toThrow(
+      'option `timeoutMs` must be an integer from 1 to 2147483647, got 2147483648',
+    )
     expect(() => runRollouts({ ...options(), concurency: 4 } as RunRolloutsOptions)).toThrow(
       /unknown option `concurency` \(did you mean `concurrency`\?\)/,
     )
@@ -297,5 +313,42 @@ describe('runRollouts: cancellation by the consumer', () => {
     expect((failure as RunCancelledError).message).toBe(
       'the rollout run was cancelled (the trainer went away): 1 rollout(s) finished, 2 not run to the end',
     )
+  })
+
+  it('does not wait for a reward function running at the cancel: its signal aborts and the rollout is not yielded', async () => {
+    const controller = new AbortController()
+    let releaseReward = () => {}
+    const rewardHeld = new Promise<void>((resolve) => {
+      releaseReward = resolve
+    })
+    const signals: AbortSignal[] = []
+    // a judge that answers only when the test lets it (an LLM judge that hangs): the cancel must not wait for it
+    const reward: RunRolloutsOptions['reward'] = async (_task, outcome) => {
+      signals.push(outcome.signal)
+      controller.abort(new Error('the trainer went away'))
+      await rewardHeld
+      return 1
+    }
+    const seen: RolloutResult[] = []
+    const run = (async () => {
+      for await (const result of runRollouts(
+        options({ tasks: tasks.slice(0, 1), reward, signal: controller.signal }),
+      )) {
+        seen.push(result)
+      }
+    })()
+    const ended = await Promise.race([
+      run.then(
+        () => 'finished',
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting for the reward'), 10_000)),
+    ])
+    releaseReward()
+    await run.catch(() => {})
+    expect(RunCancelledError.isInstance(ended) ? (ended as RunCancelledError).cancelled : ended).toBe(1)
+    expect(seen).toEqual([])
+    expect(signals).toHaveLength(1)
+    expect(signals[0]!.aborted).toBe(true)
   })
 })

@@ -89,3 +89,4 @@ export type {
   TokenStream,
   TokenStreamingClient,
 } from './token-streaming-client'
+export { untilAborted } from './until-aborted'

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { listenOnLoopback } from './loopback-server'
 
 /** What the receiver does with one request: answer, drop the connection, or never answer. */
 export type ReceiverStep = { status: number; body?: string } | 'reset' | 'hang'
@@ -27,7 +27,6 @@ export interface EventReceiver {
  */
 export async function startEventReceiver(steps: ReceiverStep[] = []): Promise<EventReceiver> {
   const requests: ReceivedRequest[] = []
-  const sockets = new Set<Socket>()
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -44,20 +43,11 @@ export async function startEventReceiver(steps: ReceiverStep[] = []): Promise<Ev
       response.end(step.body ?? storedEventBody(body))
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const listening = await listenOnLoopback(server)
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: listening.origin,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      }),
+    close: listening.close,
   }
 }
 

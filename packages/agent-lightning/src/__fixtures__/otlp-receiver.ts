@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
-import type { AddressInfo, Socket } from 'node:net'
 import { gunzipSync } from 'node:zlib'
+import { listenOnLoopback } from './loopback-server'
 
 /** An OTLP `AnyValue` as protobufjs' `toObject` gives it: exactly one key is set. */
 export interface DecodedAnyValue {
@@ -82,7 +82,6 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const exports: DecodedResourceSpans[][] = []
   const contentTypes: string[] = []
   const paths: string[] = []
-  const sockets = new Set<Socket>()
   const server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -104,22 +103,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const listening = await listenOnLoopback(server)
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: listening.origin,
     exports,
     contentTypes,
     paths,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      }),
+    close: listening.close,
   }
 }
 

@@ -63,6 +63,10 @@ export async function startCountingProxy(
       },
       (response) => {
         outgoing.writeHead(response.statusCode ?? 502, response.headers)
+        // a body the server cut off mid-way is cut off for the client too (pipe alone would leave it waiting)
+        response.on('close', () => {
+          if (!response.complete) outgoing.destroy()
+        })
         response.pipe(outgoing)
       },
     )

@@ -57,13 +57,15 @@ export class FlagReader {
     return value
   }
 
-  /** A number flag greater than 0, or `undefined`. */
-  positiveNumber(name: string): number | undefined {
+  /** A number flag greater than 0 (and at most `maximum` when given), or `undefined`. */
+  positiveNumber(name: string, maximum?: number): number | undefined {
     const text = this.string(name)
     if (text === undefined) return undefined
     const value = Number(text)
-    if (!Number.isFinite(value) || value <= 0)
-      this.#fail(name, `--${name} must be a number greater than 0, got ${JSON.stringify(text)}`)
+    if (!Number.isFinite(value) || value <= 0 || (maximum !== undefined && value > maximum)) {
+      const range = maximum === undefined ? '' : ` and at most ${maximum}`
+      this.#fail(name, `--${name} must be a number greater than 0${range}, got ${JSON.stringify(text)}`)
+    }
     return value
   }
 

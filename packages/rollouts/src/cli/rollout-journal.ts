@@ -58,16 +58,17 @@ export class RolloutJournal {
   }
 
   /**
-   * Opens (or creates) the journal of the run `header` describes.
+   * Opens (or creates) the journal of the run `header` describes; with `fresh`, starts it over — only once the
+   * lock is held, so a run another process is writing keeps its journal.
    *
    * @throws JournalError when another live process holds the lock, a line before the last is corrupt, or the
    *   journal belongs to a run with another group size or other tasks.
    */
-  static open(path: string, header: JournalHeader): OpenedJournal {
+  static open(path: string, header: JournalHeader, options: { fresh?: boolean } = {}): OpenedJournal {
     const lockPath = `${path}.lock`
     takeLock(path, lockPath)
     try {
-      const existing = existsSync(path) ? readFileSync(path, 'utf8') : null
+      const existing = !options.fresh && existsSync(path) ? readFileSync(path, 'utf8') : null
       // no complete line yet (not even the header, when a process was killed while creating it): start anew
       if (existing === null || !existing.includes('\n')) {
         writeFileSync(path, `${JSON.stringify(header)}\n`)

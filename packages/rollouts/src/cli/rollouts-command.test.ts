@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -139,6 +140,26 @@ describe('vllm-tito rollouts', () => {
     const io = testIo()
     expect(await rolloutsCommand([...common, '--format', 'skyrl', '--out', skyrlOut, '--fresh'], io)).toBe(0)
     expect(io.stderr.text).toContain('0 already in')
+  })
+
+  it('--fresh leaves the journal and rows of a run another live process holds the lock of', async () => {
+    const out = join(folder, 'held.jsonl')
+    const journal = `${out}.journal.jsonl`
+    writeFileSync(journal, '{"journal":"vllm-tito-rollouts-journal"}\n{"rollout":"of the other run"}\n')
+    writeFileSync(out, 'the other run’s rows\n')
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'])
+    try {
+      writeFileSync(`${journal}.lock`, String(other.pid))
+      const argv = [...base(), '--format', 'verl', '--out', out, '--fresh']
+      await expect(rolloutsCommand(argv, testIo())).rejects.toThrow(
+        `another process (pid ${other.pid}) is writing this journal`,
+      )
+      expect(readFileSync(journal, 'utf8')).toContain('of the other run')
+      expect(readFileSync(out, 'utf8')).toBe('the other run’s rows\n')
+    } finally {
+      other.kill('SIGKILL')
+      await new Promise((resolve) => other.once('exit', resolve))
+    }
   })
 
   it('stops on Ctrl-C: the journal keeps the finished rollouts, no rows are written, the rerun completes the rest', async () => {
@@ -287,6 +308,10 @@ describe('vllm-tito rollouts', () => {
     await expect(
       rolloutsCommand([...base(), '--format', 'verl', '--out', out, '--concurrency', 'many'], testIo()),
     ).rejects.toThrow('--concurrency must be an integer from 1 to 1000000, got "many"')
+    // a longer timer would fire at once (Node's timers hold at most 2^31 - 1 ms): every attempt would time out
+    await expect(
+      rolloutsCommand([...base(), '--format', 'verl', '--out', out, '--timeout', '1e7'], testIo()),
+    ).rejects.toThrow('--timeout must be a number greater than 0 and at most 2147483.647, got "1e7"')
   })
 })
 

@@ -76,14 +76,18 @@ export async function rolloutsCommand(argv: readonly string[], io: CommandIo): P
   const settings = readSettings(flags, io)
   const tasks = readTasksFile(settings.tasksPath)
   const agent = await loadAgentModule(settings.runner.agentPath, WHERE)
-  if (settings.fresh)
-    for (const path of [settings.journalPath, settings.outPath]) rmSync(path, { force: true })
-  const opened = RolloutJournal.open(settings.journalPath, {
-    journal: 'vllm-tito-rollouts-journal',
-    version: 1,
-    groupSize: settings.groupSize,
-    tasks: { count: tasks.length, fingerprint: tasksFingerprint(tasks) },
-  })
+  const opened = RolloutJournal.open(
+    settings.journalPath,
+    {
+      journal: 'vllm-tito-rollouts-journal',
+      version: 1,
+      groupSize: settings.groupSize,
+      tasks: { count: tasks.length, fingerprint: tasksFingerprint(tasks) },
+    },
+    { fresh: settings.fresh },
+  )
+  // the rows go only once the journal's lock is ours: a run another process holds keeps them
+  if (settings.fresh) rmSync(settings.outPath, { force: true })
   const { journal, finished } = opened
   const server = await connectModelServer({
     ...settings.runner,

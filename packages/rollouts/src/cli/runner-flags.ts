@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../retry-policy'
 import type { RoutingOptions } from '../routing-headers'
+import { MAX_TIMEOUT_MS } from '../run-options'
 import type { FlagReader, FlagSpec } from './flag-reader'
 
 /** The flags `rollouts` and `serve` share: the agent, the model server and how rollouts run. */
@@ -49,7 +50,8 @@ export function readRunnerFlags(flags: FlagReader, defaultConcurrency: number): 
     baseUrl: flags.string('base-url'),
     modelId: flags.string('model'),
     concurrency: flags.integer('concurrency', 1, 1_000_000) ?? defaultConcurrency,
-    timeoutMs: Math.round((flags.positiveNumber('timeout') ?? 600) * 1000),
+    // up, so that a sub-millisecond limit is 1 ms rather than an invalid 0
+    timeoutMs: Math.ceil((flags.positiveNumber('timeout', MAX_TIMEOUT_MS / 1000) ?? 600) * 1000),
     retry: attempts === undefined ? {} : { attempts },
     stream: flags.flag('stream'),
     samplingParams: flags.jsonObject('sampling-params') ?? {},

@@ -1,3 +1,4 @@
+import { MAX_TIMEOUT_MS } from '../run-options'
 import { startRolloutService } from '../service/rollout-service'
 import { connectModelServer, type ModelServer } from './connect-model-server'
 import { FlagReader } from './flag-reader'
@@ -53,7 +54,7 @@ export async function serveCommand(
   const port = flags.integer('port', 0, 65_535) ?? 8300
   const maxPending = flags.integer('max-pending', 1)
   const retryAfterSeconds = flags.integer('retry-after', 1, 3_600) ?? 1
-  const graceMs = Math.round((flags.positiveNumber('grace-period') ?? 30) * 1000)
+  const graceMs = Math.ceil((flags.positiveNumber('grace-period', MAX_TIMEOUT_MS / 1000) ?? 30) * 1000)
   const agent = await loadAgentModule(runner.agentPath, WHERE)
   const embeddedDelayMs = flags.integer('embedded-mock-delay', 0, 3_600_000)
   if (embeddedDelayMs !== undefined && !embedded) {
@@ -71,6 +72,8 @@ export async function serveCommand(
   }
   const baseUrl = mock?.baseUrl ?? runner.baseUrl
   const modelId = mock?.modelId ?? runner.modelId
+  // a service that cannot start (its port is taken) must not leave the embedded mock listening: it would keep
+  // the process alive after the error was printed
   const service = await startRolloutService({
     rollout: agent.rollout,
     reward: agent.reward,
@@ -89,6 +92,9 @@ export async function serveCommand(
     stream: runner.stream,
     samplingParams: runner.samplingParams,
     log: (line) => io.stderr.write(`${new Date().toISOString()} ${line}\n`),
+  }).catch(async (error: unknown) => {
+    await mock?.close()
+    throw error
   })
   if (mock) io.stdout.write(`embedded mock-vllm at ${mock.baseUrl}, model ${mock.modelId}\n`)
   io.stdout.write(`vllm-tito rollout service listening on ${service.url} (agent: ${agent.description})\n`)

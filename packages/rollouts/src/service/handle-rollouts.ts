@@ -62,6 +62,10 @@ export async function handleRollouts(
   response.on('close', onClose)
   const onClosing = () => controller.abort(new Error('the service is shutting down'))
   state.closing.addEventListener('abort', onClosing, { once: true })
+  // a listener added to an aborted signal never runs: a body that arrived after the shutdown cancelled the
+  // open requests (or from a client already gone) must not start rollouts nobody will cancel
+  if (state.closing.aborted) onClosing()
+  if (response.destroyed) onClose()
   try {
     const results = await runRequest(state, parsed, controller.signal)
     answerWithRows(response, parsed, results)

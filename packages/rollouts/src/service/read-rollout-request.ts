@@ -1,6 +1,6 @@
 import { describeValue, InvalidOptionError, isPlainObject, OptionReader } from '@vllm-tito/spec'
 import type { RolloutTask } from '../rollout-types'
-import { isTaskId } from '../run-options'
+import { isTaskId, MAX_TIMEOUT_MS } from '../run-options'
 import { TRAINER_FORMATS, type TrainerFormat, type TrainerIds } from '../trainer-rows'
 
 /** Where request errors come from, for their messages. */
@@ -96,6 +96,12 @@ export function readRolloutRequest(body: unknown): RolloutRequest {
   const rolloutIds = readRolloutIds(read, tasks.length * groupSize)
   if (format === 'slime' && ids === 'given') requireIntegerIds(tasks, rolloutIds)
   const timeoutSeconds = read.positiveNumber('timeout_seconds')
+  if (timeoutSeconds !== undefined && timeoutSeconds * 1000 > MAX_TIMEOUT_MS) {
+    read.fail(
+      'timeout_seconds',
+      `option \`timeout_seconds\` must be a number greater than 0 and at most ${MAX_TIMEOUT_MS / 1000}, got ${timeoutSeconds}`,
+    )
+  }
   return {
     tasks,
     groupSize,
@@ -107,7 +113,8 @@ export function readRolloutRequest(body: unknown): RolloutRequest {
     rolloutIds,
     ids,
     stream: read.boolean('stream'),
-    timeoutMs: timeoutSeconds === undefined ? undefined : Math.round(timeoutSeconds * 1000),
+    // up, so that a sub-millisecond limit is 1 ms rather than an invalid 0
+    timeoutMs: timeoutSeconds === undefined ? undefined : Math.ceil(timeoutSeconds * 1000),
   }
 }
 

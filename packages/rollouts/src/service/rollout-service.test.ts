@@ -241,6 +241,11 @@ describe('rollout service: bad requests', () => {
     expect((await fieldOf({ ...good, group_size: 2, rollout_ids: ['a'] }))[0]).toBe('rollout_ids')
     expect((await fieldOf({ ...good, base_url: undefined }))[0]).toBe('base_url')
     expect((await fieldOf({ ...good, group_size: 1000 }))[0]).toBe('group_size')
+    // longer than a timer can wait (2^31 - 1 ms): every attempt would time out at once
+    expect(await fieldOf({ ...good, timeout_seconds: 1e7 })).toEqual([
+      'timeout_seconds',
+      'POST /v1/rollouts: option `timeout_seconds` must be a number greater than 0 and at most 2147483.647, got 10000000',
+    ])
     expect((await fieldOf('{"task": ')).slice(0, 1)).toEqual(['(body)'])
   })
 

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 import { describeError } from '../classify-failure'
 import { ConcurrencyLimiter } from '../concurrency-limiter'
+import { MAX_TIMEOUT_MS } from '../run-options'
 import { handleRollouts, type ServiceState } from './handle-rollouts'
 import { sendError, sendJson } from './http-json'
 import { type RolloutServiceOptions, readServiceOptions } from './service-options'
@@ -63,7 +64,10 @@ export async function startRolloutService(options: RolloutServiceOptions): Promi
         // still listening while it drains: a trainer that connects now gets 503 with Retry-After and tries
         // another replica, instead of a refused connection
         state.draining = true
-        const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())
+        // a longer timer would fire at once
+        const grace = new Promise<void>((resolve) =>
+          setTimeout(resolve, Math.min(graceMs, MAX_TIMEOUT_MS)).unref(),
+        )
         await Promise.race([untilIdle(open), grace])
         closing.abort(new Error('the service is shutting down'))
         await untilIdle(open)

@@ -2,6 +2,7 @@ import { OptionReader } from '@vllm-tito/spec'
 import { type RetryPolicy, readRetryPolicy } from '../retry-policy'
 import type { FirstRequestFunction, RewardFunction, RolloutFunction } from '../rollout-types'
 import { type RoutingOptions, readRoutingOptions } from '../routing-headers'
+import { MAX_TIMEOUT_MS } from '../run-options'
 
 /** Options of {@link startRolloutService}. */
 export interface RolloutServiceOptions {
@@ -128,7 +129,7 @@ export function readServiceOptions(options: RolloutServiceOptions): ServiceSetti
     concurrency,
     maxPending: read.integer('maxPending', { minimum: 1 }) ?? 4 * concurrency,
     retryAfterSeconds: read.integer('retryAfterSeconds', { minimum: 1, maximum: 3_600 }) ?? 1,
-    timeoutMs: read.integer('timeoutMs', { minimum: 1 }) ?? 600_000,
+    timeoutMs: read.integer('timeoutMs', { minimum: 1, maximum: MAX_TIMEOUT_MS }) ?? 600_000,
     retry: retry ?? {},
     routing: routing ?? {},
     stream: read.boolean('stream') ?? false,

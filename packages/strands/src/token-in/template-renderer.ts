@@ -1,9 +1,10 @@
-import type {
-  ChatMessage,
-  ChatRequest,
-  ChatTemplateInput,
-  RenderedChatTemplate,
-  StreamCallOptions,
+import {
+  type ChatMessage,
+  type ChatRequest,
+  type ChatTemplateInput,
+  type RenderedChatTemplate,
+  type StreamCallOptions,
+  untilAborted,
 } from '@vllm-tito/spec'
 import { type ChatTemplateShape, probeChatTemplate } from './probe-chat-template'
 import { type DeltaResult, FIXED_PREFIX, renderDelta } from './render-delta'
@@ -58,7 +59,10 @@ export interface DeltaInput {
  * template arguments), the probe, and the deltas of new messages. A delta is rendered without the tools when
  * they only shape the system block, which is checked once per set of tools on real messages: the first delta
  * is rendered both ways and compared (the one with tools is used); a later one with tools only if they
- * differed. Renders that can be reused go to the {@link TemplateCache}; failed ones do not.
+ * differed. Renders that can be reused go to the {@link TemplateCache}; failed ones do not. A cached render
+ * is shared by every model of the process that renders at the same server, so it is not tied to the signal of
+ * the call that started it: each caller stops waiting when its own signal aborts, and the render goes on for
+ * the others (bounded by the client's own timeout).
  */
 export class TemplateRenderer {
   readonly #tokenize: TokenizeFunction
@@ -87,20 +91,18 @@ export class TemplateRenderer {
   /** The template's shape for the call's template arguments, probed once per set of them. */
   shape(chat: ChatRequest, options: StreamCallOptions | undefined): Promise<ChatTemplateShape> {
     const key = JSON.stringify(chat.chat_template_kwargs ?? null)
-    return remember(this.#cache.shapes, key, () =>
+    const shared = remember(this.#cache.shapes, key, () =>
       probeChatTemplate((messages, addGenerationPrompt) =>
-        this.#tokenize(
-          {
-            model: chat.model,
-            messages,
-            addGenerationPrompt,
-            returnTokenStrings: true,
-            ...templateArguments(chat),
-          },
-          options,
-        ),
+        this.#tokenize({
+          model: chat.model,
+          messages,
+          addGenerationPrompt,
+          returnTokenStrings: true,
+          ...templateArguments(chat),
+        }),
       ),
     )
+    return untilAborted(shared, options?.signal)
   }
 
   /** Renders the fixed prefixes the next delta needs, so a first call pays for them in its own round trip. */
@@ -151,7 +153,10 @@ export class TemplateRenderer {
     ])
     // one entry per set of tools and template arguments: a few, unless they change on every call
     if (!prefixes.has(key) && prefixes.size >= MAX_PREFIX_RENDERS) prefixes.clear()
-    return remember(prefixes, key, () => this.render(chat, [...FIXED_PREFIX], false, options, withTools))
+    const shared = remember(prefixes, key, () =>
+      this.render(chat, [...FIXED_PREFIX], false, undefined, withTools),
+    )
+    return untilAborted(shared, options?.signal)
   }
 }
 
