@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm check:readme`: every TypeScript snippet (```ts / ```typescript) of every README.md, ARCHITECTURE.md and
 // docs/*.md must type-check as its own module against the workspace packages, and every package it imports must
-// come with an install command of the same file. The snippets that run (all but `<!-- snippet: no-run: why -->`)
+// be named by an install command of the same file. The snippets that run (all but `<!-- snippet: no-run: why -->`)
 // are run against mock-vllm by examples/test/readme-snippets.test.ts.
 //   node scripts/readme-snippets.mjs          check, with one line per problem (README path:line)
 //   node scripts/readme-snippets.mjs --list   list the snippets and whether they run
@@ -26,7 +26,7 @@ export async function checkReadmeSnippets(rootDir) {
       continue
     }
     snippets.push(...found)
-    problems.push(...findUninstalledImports(rootDir, markdown, found))
+    problems.push(...findUninstalledImports(markdown, found))
   }
   problems.push(...formatErrors(await typecheckSnippets(rootDir, snippets)))
   return { snippets, problems }
