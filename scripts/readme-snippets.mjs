@@ -37,7 +37,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--list')) {
     for (const file of listMarkdownFiles(root)) {
       for (const snippet of extractSnippets(readFileSync(join(root, file), 'utf8'), file)) {
-        console.log(`${snippet.file}:${snippet.line} ${snippet.run ? 'runs' : `no-run: ${snippet.noRunReason}`}`)
+        console.log(
+          `${snippet.file}:${snippet.line} ${snippet.run ? 'runs' : `no-run: ${snippet.noRunReason}`}`,
+        )
       }
     }
   } else {

@@ -4,7 +4,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 
-const SKIPPED_DIRECTORIES = new Set(['node_modules', 'dist', '.git', '.turbo', '.tools', 'out', '.readme-snippets'])
+const SKIPPED_DIRECTORIES = new Set([
+  'node_modules',
+  'dist',
+  '.git',
+  '.turbo',
+  '.tools',
+  'out',
+  '.readme-snippets',
+])
 const OPENING_FENCE = /^(\s*)(`{3,}|~{3,})\s*(ts|typescript)\s*$/
 const ANY_FENCE = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)\s*$/
 const MARKER = /^\s*<!--\s*snippet:\s*([\w-]+)\s*(?::\s*(.*?))?\s*-->\s*$/
@@ -30,8 +38,8 @@ export function listMarkdownFiles(rootDir) {
 }
 
 /**
- * The TypeScript blocks of one markdown text: `{ file, line, code, run, noRunReason }`, where `line` is the
- * 1-based line of the block's first code line and `code` is dedented by the fence's indentation.
+ * The TypeScript blocks of one markdown text: `{ file, line, indent, code, run, noRunReason }`, where `line` is
+ * the 1-based line of the block's first code line and `code` is dedented by `indent`, the fence's indentation.
  *
  * @throws Error naming the file and line for an unknown marker, a no-run marker without a reason, or a
  *   block that is never closed.
@@ -44,8 +52,10 @@ export function extractSnippets(markdown, file) {
     const line = lines[index]
     const marker = MARKER.exec(line)
     if (marker) {
-      if (!KNOWN_MARKERS.has(marker[1])) throw new Error(`${file}:${index + 1}: unknown snippet marker ${marker[1]}`)
-      if (!marker[2]) throw new Error(`${file}:${index + 1}: \`snippet: ${marker[1]}\` needs a reason after a colon`)
+      if (!KNOWN_MARKERS.has(marker[1]))
+        throw new Error(`${file}:${index + 1}: unknown snippet marker ${marker[1]}`)
+      if (!marker[2])
+        throw new Error(`${file}:${index + 1}: \`snippet: ${marker[1]}\` needs a reason after a colon`)
       lastMarker = { kind: marker[1], reason: marker[2], line: index + 1 }
       continue
     }
@@ -60,7 +70,7 @@ export function extractSnippets(markdown, file) {
           .map((codeLine) => codeLine.slice(Math.min(indent, codeLine.length - codeLine.trimStart().length)))
           .join('\n')
         const noRun = lastMarker?.kind === 'no-run' ? lastMarker.reason : undefined
-        snippets.push({ file, line: index + 2, code, run: noRun === undefined, noRunReason: noRun })
+        snippets.push({ file, line: index + 2, indent, code, run: noRun === undefined, noRunReason: noRun })
       } else if (lastMarker !== undefined) {
         throw new Error(`${file}:${lastMarker.line}: a snippet marker must come right before a ts block`)
       }
@@ -89,7 +99,9 @@ export function snippetName(snippet) {
 
 function closingFence(lines, openingIndex, fence) {
   const [, indent, marks] = fence
-  const closing = new RegExp(`^\\s{0,${indent.length + 3}}${marks[0] === '`' ? '`' : '~'}{${marks.length},}\\s*$`)
+  const closing = new RegExp(
+    `^\\s{0,${indent.length + 3}}${marks[0] === '`' ? '`' : '~'}{${marks.length},}\\s*$`,
+  )
   for (let index = openingIndex + 1; index < lines.length; index += 1) {
     if (closing.test(lines[index])) return index
   }

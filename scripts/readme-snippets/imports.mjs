@@ -3,7 +3,8 @@
 // the snippet has everything it needs. Node's own modules need nothing.
 import { builtinModules } from 'node:module'
 
-const INSTALL_COMMAND = /\b(?:npm\s+(?:install|i|add)|pnpm\s+(?:add|install)|yarn\s+add|bun\s+add)((?:[ \t]+[^\s`#;&|]+)+)/g
+const INSTALL_COMMAND =
+  /\b(?:npm\s+(?:install|i|add)|pnpm\s+(?:add|install)|yarn\s+add|bun\s+add)((?:[ \t]+[^\s`#;&|]+)+)/g
 const IMPORT_SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm
 const BUILTINS = new Set(builtinModules)
 

@@ -56,34 +56,51 @@ const DIAGNOSTIC = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/
  * @returns one entry per error, `{ file, line, column, code, message }`, located in the markdown file;
  *   errors outside the snippet modules (none expected) keep their own location.
  */
-export async function typecheckSnippets(rootDir, snippets, moduleDirectory = snippetModuleDirectory(rootDir)) {
+export async function typecheckSnippets(
+  rootDir,
+  snippets,
+  moduleDirectory = snippetModuleDirectory(rootDir),
+) {
   const moduleDir = resolve(moduleDirectory)
   const modules = writeSnippetModules(snippets, moduleDir)
   const tsc = createRequire(join(resolve(rootDir), 'package.json')).resolve('typescript/bin/tsc')
-  const output = await new Promise((resolve) => {
+  const { exitCode, output } = await new Promise((resolve) => {
     execFile(
       process.execPath,
       [tsc, '-p', join(moduleDir, 'tsconfig.json'), '--pretty', 'false'],
       { cwd: moduleDir, maxBuffer: 64 * 1024 * 1024 },
-      (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      (error, stdout, stderr) =>
+        resolve({ exitCode: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
     )
   })
   const errors = []
   let last
   for (const text of output.split('\n')) {
     const match = DIAGNOSTIC.exec(text)
-    if (!match) {
+    if (match) {
+      const [, path, line, column, code, message] = match
+      const snippet = modules.get(relative(moduleDir, join(moduleDir, path)))
+      last = snippet
+        ? {
+            file: snippet.file,
+            line: snippet.line + Number(line) - 1,
+            column: snippet.indent + Number(column),
+            code,
+            message,
+          }
+        : { file: path, line: Number(line), column: Number(column), code, message }
+      errors.push(last)
+    } else if (last !== undefined && text.startsWith('  ')) {
       // continuation lines of a multi-line message are indented
-      if (last !== undefined && text.startsWith('  ')) last.message += `\n${text}`
-      else if (text.trim() !== '') errors.push((last = { file: '(tsc)', line: 0, column: 0, code: '', message: text }))
-      continue
+      last.message += `\n${text}`
+    } else if (text.trim() !== '') {
+      last = { file: '(tsc)', line: 0, column: 0, code: '', message: text }
+      errors.push(last)
     }
-    const [, path, line, column, code, message] = match
-    const snippet = modules.get(relative(moduleDir, join(moduleDir, path)))
-    last = snippet
-      ? { file: snippet.file, line: snippet.line + Number(line) - 1, column: Number(column), code, message }
-      : { file: path, line: Number(line), column: Number(column), code, message }
-    errors.push(last)
+  }
+  // a failing tsc that printed nothing readable must not pass as "no errors"
+  if (exitCode !== 0 && errors.length === 0) {
+    errors.push({ file: '(tsc)', line: 0, column: 0, code: '', message: `tsc exited with ${exitCode}` })
   }
   return errors
 }
