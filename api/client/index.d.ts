@@ -75,8 +75,45 @@ interface VLLMModelInfo {
     maxModelLen: number | null;
 }
 
+import { ChatToolCall, ChatMessage, TokenRecord, TokenStream, TokenStreamEvent, TokenStreamingClient, ChatRequest, CompletionRequest, ClientCallObserver } from '@vllm-tito/spec';
+
 export { TokenizeMessagesInput, TokenizePromptInput };
-import { TokenStream, TokenStreamEvent, TokenRecord, TokenStreamingClient, ChatRequest, CompletionRequest, ClientCallObserver } from '@vllm-tito/spec';
+
+/** One assistant turn as vLLM's parsers returned it, before it is sent back in the next request. */
+interface AssistantTurn {
+    /** The turn's text (`content`), exactly as the server returned it. */
+    text: string;
+    /** The turn's reasoning, or `null` when it had none. */
+    reasoning: string | null;
+    /** The turn's tool calls in wire format, arguments as the raw string to send. Empty when none. */
+    toolCalls: readonly ChatToolCall[];
+}
+/**
+ * The assistant message to send back for one turn, so that the next prompt renders what the model produced
+ * (and so starts with the previous prompt plus the sampled ids):
+ * - reasoning goes back under both names: `reasoning`, the only one vLLM reads since vllm-project/vllm#33402,
+ *   and `reasoning_content`, for servers and proxies that still read the old name (vLLM ≥ vllm-project/vllm#42664
+ *   also renames it); vLLM hands it to the chat template, which decides whether to render it;
+ * - hermes-style templates (Qwen2.5, Qwen3, NousResearch Hermes) render a turn as
+ *   `[<think>\n{reasoning}\n</think>\n\n]{content}[\n<tool_call>…]`: they write the newlines after `</think>`
+ *   and the one before each `<tool_call>` themselves, while vLLM's reasoning and hermes parsers leave the
+ *   model's copies of them in `content`. Sent verbatim they would be rendered twice, so exactly those copies
+ *   are removed: leading newlines when the turn has reasoning, one trailing newline when it calls tools;
+ * - tool calls are sent as given, and only when there are any.
+ */
+declare function formatAssistantTurn(turn: AssistantTurn): ChatMessage;
+/**
+ * The assistant message to append to `messages` after a call, in a hand-written tool loop: the record's text,
+ * its reasoning and its tool calls with the arguments string the model produced (see
+ * {@link formatAssistantTurn}). Sending `record.text` alone loses the reasoning and the tool calls, and the
+ * next prompt no longer extends this one, so the trajectory builder cannot merge the turns.
+ *
+ * A call without a server id gets `call-<index>`; answer it with a tool message whose `tool_call_id` is the
+ * id in the returned message. Arguments that are not a JSON object (the model's malformed JSON) are sent as
+ * `{}`: vLLM before vllm-project/vllm#48922 answers 400 to them on every later call, later versions render
+ * them as `{}` anyway. The record keeps the raw text, and the trajectory builder reports the difference.
+ */
+declare function toAssistantMessage(record: TokenRecord): ChatMessage;
 
 /**
  * One streaming call: iterate it for {@link TokenStreamEvent}s, or await {@link VLLMTokenStream.final} for the
@@ -187,5 +224,5 @@ declare class VLLMClient implements TokenStreamingClient {
     };
 }
 
-export { MismatchPolicy, TokenCallOptions, TokenizeInput, TokenizeResult, UtilityCallOptions, VLLMClient, VLLMModelInfo };
-export type { VLLMClientOptions, VLLMTokenStream };
+export { MismatchPolicy, TokenCallOptions, TokenizeInput, TokenizeResult, UtilityCallOptions, VLLMClient, VLLMModelInfo, formatAssistantTurn, toAssistantMessage };
+export type { AssistantTurn, VLLMClientOptions, VLLMTokenStream };

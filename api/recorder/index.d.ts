@@ -23,7 +23,7 @@ interface TokenSpanWriter {
 }
 
 // shared declarations (token-recorder)
-import { VLLMTitoError, TokenRecordSink, TokenRecordObserver, TokenRecord, RecordContext } from '@vllm-tito/spec';
+import { VLLMTitoError, TokenRecordSink, TokenRecordObserver, ClientCallObserver, TokenRecord, RecordContext } from '@vllm-tito/spec';
 
 /**
  * A function called with each event of an agent's stream: the TypeScript analogue of a Strands Python
@@ -132,16 +132,17 @@ interface ResetOptions {
  * `.tokenIds` of the last call, `.history` of every call in order, `.reset()` (what `strands-vllm`'s
  * `VLLMTokenRecorder` keeps).
  *
- * Feed it in any of three ways: `recorder.record(tokenRecord)` with client records, as an observer
- * (`onRecord`), or with a framework's events through `recorder.handle(event)` / `recorder.callback`, given
- * an `extractMessageStop` that finds the record in them. For Strands agents use `VLLMTokenRecorder` from
+ * Feed it in any of three ways: `recorder.record(tokenRecord)` with client records, as an observer (a
+ * client's `observer`, through `onRecords`; another recorder's `observers`, through `onRecord`), or with a
+ * framework's events through `recorder.handle(event)` / `recorder.callback`, given an `extractMessageStop`
+ * that finds the record in them. For Strands agents use `VLLMTokenRecorder` from
  * `@vllm-tito/recorder/strands`: this recorder with the Strands extractor, as a plugin. State is per
  * instance: use one recorder per rollout.
  *
  * @typeParam TEvent - the event type {@link handle} and `inner` take (`AgentStreamEvent` for Strands).
  * @throws InvalidOptionError (from `@vllm-tito/spec`) naming the option, for a bad or misspelt option.
  */
-declare class TokenRecorder<TEvent = unknown> implements TokenRecordObserver {
+declare class TokenRecorder<TEvent = unknown> implements TokenRecordObserver, ClientCallObserver {
     #private;
     /** Finds the record in the events given to {@link handle} (see {@link TokenRecorderOptions.extractMessageStop}). */
     readonly extractMessageStop: MessageStopExtractor<TEvent> | undefined;
@@ -184,6 +185,13 @@ declare class TokenRecorder<TEvent = unknown> implements TokenRecordObserver {
     record(record: TokenRecord, context?: RecordContext): boolean;
     /** {@link TokenRecordObserver} entry point, so a client can feed the recorder directly; same as {@link record}. */
     onRecord(record: TokenRecord, context: RecordContext): void;
+    /**
+     * {@link ClientCallObserver} entry point: `new VLLMClient({ baseUrl, observer: recorder })` records every
+     * call's records (one per choice), in order. A record that fails the shape check is reported (source
+     * `record`, see {@link TokenRecorderOptions.onError}) rather than thrown, since the client ignores what its
+     * observers throw.
+     */
+    onRecords(records: TokenRecord[]): void;
     /**
      * Takes one event: records the token record {@link extractMessageStop} finds in it (at message-stop time, so
      * `MaxTokensError` and later failures cannot lose it), then calls `inner`. An event object already handled

@@ -585,22 +585,26 @@ interface CallAttemptInfo {
     /** 1 for the first attempt, 2 for the first retry, … */
     attempt: number;
 }
-/** Lifecycle callbacks of a client call, for metrics and logs. Never receives the API key. */
+/**
+ * Lifecycle callbacks of a client call, for metrics and logs. Never receives the API key. Every method is
+ * optional: implement the ones you need (`{ onRecords: (records) => … }`); a `TokenRecorder` is one, through
+ * its `onRecords`. Callbacks must not throw; the client ignores a callback that does.
+ */
 interface ClientCallObserver {
     /** An attempt is about to be sent. */
-    onAttempt(info: CallAttemptInfo): void;
+    onAttempt?(info: CallAttemptInfo): void;
     /** An attempt failed before any response byte and will be retried after `delayMs` milliseconds. */
-    onRetry(info: CallAttemptInfo & {
+    onRetry?(info: CallAttemptInfo & {
         delayMs: number;
         error: Error;
     }): void;
     /** A call ended with records (one per choice). */
-    onRecords(records: TokenRecord[]): void;
+    onRecords?(records: TokenRecord[]): void;
     /** A call ended with an error (after retries). */
-    onError(error: Error): void;
+    onError?(error: Error): void;
 }
-/** A {@link ClientCallObserver} that does nothing. */
-declare const noopClientCallObserver: ClientCallObserver;
+/** A {@link ClientCallObserver} that does nothing, with every method present. */
+declare const noopClientCallObserver: Required<ClientCallObserver>;
 /** A destination for tagged records (memory, a JSONL file, a queue). */
 interface TokenRecordSink {
     /** Stores one record; resolves once it is durable for this sink (e.g. flushed to the file). */

@@ -1,9 +1,9 @@
 // Just the client, no Strands: VLLMClient runs a two-call tool loop over vLLM's chat API; each call's
 // TokenRecord goes into the core recorder (history + JSONL), then the trajectory builder, then SkyRL rows.
 import { writeFileSync } from 'node:fs'
-import { VLLMClient } from '@vllm-tito/client'
+import { toAssistantMessage, VLLMClient } from '@vllm-tito/client'
 import { JsonlFileSink, TokenRecorder } from '@vllm-tito/recorder'
-import type { ChatMessage, ChatTool, TokenRecord } from '@vllm-tito/spec'
+import type { ChatMessage, ChatTool } from '@vllm-tito/spec'
 import { buildTrajectory, toSkyRLGeneratorOutput } from '@vllm-tito/trajectory'
 import { evaluateArithmetic } from './shared/calculator-tool'
 import { freshOutputPath } from './shared/output-files'
@@ -23,29 +23,6 @@ const CALCULATOR: ChatTool = {
       additionalProperties: false,
     },
   },
-}
-
-/**
- * The assistant message that renders back to exactly what the model produced: text and reasoning as the
- * server's parsers returned them, tool-call arguments as the raw string (never re-serialised). Hermes-style
- * templates (Qwen2.5, Qwen3) write the newlines after `</think>` and before `<tool_call>` themselves, so those
- * copies are dropped from the text (as VLLMModel does), or they would be rendered twice.
- */
-function assistantMessage(record: TokenRecord): ChatMessage {
-  let text = record.reasoning !== null ? record.text.replace(/^\n+/, '') : record.text
-  if (record.toolCalls.length > 0 && text.endsWith('\n')) text = text.slice(0, -1)
-  return {
-    role: 'assistant',
-    content: text,
-    ...(record.reasoning !== null && { reasoning_content: record.reasoning }),
-    ...(record.toolCalls.length > 0 && {
-      tool_calls: record.toolCalls.map((call, index) => ({
-        id: call.id ?? `call-${index}`,
-        type: 'function' as const,
-        function: { name: call.name, arguments: call.arguments },
-      })),
-    }),
-  }
 }
 
 runExample(async () => {
@@ -75,13 +52,16 @@ runExample(async () => {
       if (streamedText.trim() !== '') console.log(`model: ${streamedText.trim()}`)
       if (!record) throw new Error('the server returned no choice')
       recorder.record(record)
-      messages.push(assistantMessage(record))
+      // text, reasoning (as `reasoning` and `reasoning_content`) and tool calls with their raw arguments, so
+      // the next prompt extends this prompt plus the sampled ids
+      const assistant = toAssistantMessage(record)
+      messages.push(assistant)
       if (record.toolCalls.length === 0) break
-      for (const toolCall of record.toolCalls) {
-        const { expression } = JSON.parse(toolCall.arguments) as { expression: string }
+      for (const toolCall of assistant.tool_calls ?? []) {
+        const { expression } = JSON.parse(toolCall.function.arguments) as { expression: string }
         const result = evaluateArithmetic(expression)
         console.log(`[calculator ${JSON.stringify(expression)} → ${result}]`)
-        messages.push({ role: 'tool', tool_call_id: toolCall.id ?? '', content: result })
+        messages.push({ role: 'tool', tool_call_id: toolCall.id, content: result })
       }
     }
     await sink.close()

@@ -58,7 +58,7 @@ export function readClientOptions(options: VLLMClientOptions): ClientSettings {
     },
     observer: read.custom(
       'observer',
-      `a ClientCallObserver (an object with ${OBSERVER_METHODS.join(', ')})`,
+      `a ClientCallObserver (an object with one or more of the methods ${OBSERVER_METHODS.join(', ')})`,
       isObserver,
     ),
   }
@@ -93,7 +93,15 @@ function isHeaderRecord(value: unknown): value is Record<string, string> {
   return isPlainObject(value) && Object.values(value).every((header) => typeof header === 'string')
 }
 
+/**
+ * An object whose observer methods, where present, are functions, with at least one of them: an object with
+ * none (a `TokenRecordObserver`'s `onRecord`, a misspelt name) would observe nothing at all.
+ */
 function isObserver(value: unknown): value is ClientCallObserver {
   if (typeof value !== 'object' || value === null) return false
-  return OBSERVER_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === 'function')
+  const methods = OBSERVER_METHODS.map((method) => (value as Record<string, unknown>)[method])
+  return (
+    methods.some((method) => method !== undefined) &&
+    methods.every((method) => method === undefined || typeof method === 'function')
+  )
 }

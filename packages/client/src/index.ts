@@ -1,3 +1,4 @@
+export { type AssistantTurn, formatAssistantTurn, toAssistantMessage } from './assistant-message'
 export type {
   MismatchPolicy,
   TokenCallOptions,

@@ -152,9 +152,14 @@ describe('request bodies', () => {
         "new VLLMClient: option `onMismatch` must be one of 'flag', 'throw', got the string \"warn\"",
       ],
       [
-        () => new VLLMClient({ baseUrl: 'http://h:1', observer: { onRecords() {} } as never }),
+        () => new VLLMClient({ baseUrl: 'http://h:1', observer: { onRecord() {} } as never }),
         'observer',
-        'new VLLMClient: option `observer` must be a ClientCallObserver (an object with onAttempt, onRetry, onRecords, onError), got an object',
+        'new VLLMClient: option `observer` must be a ClientCallObserver (an object with one or more of the methods onAttempt, onRetry, onRecords, onError), got an object',
+      ],
+      [
+        () => new VLLMClient({ baseUrl: 'http://h:1', observer: { onRecords: [] } as never }),
+        'observer',
+        'new VLLMClient: option `observer` must be a ClientCallObserver (an object with one or more of the methods onAttempt, onRetry, onRecords, onError), got an object',
       ],
       [
         () => client.chat.stream(request, { requireTokenId: true } as never),

@@ -265,10 +265,10 @@ export class VLLMClient implements TokenStreamingClient {
       const timing = { startedAt: started.startedAt, firstByteAt: started.firstByteAt, endedAt: Date.now() }
       const records = buildRecords(response, { timing, complete: true })
       enforceTokenIdPolicy(records, policy)
-      notify(() => this.#observer.onRecords(records))
+      notify(() => this.#observer.onRecords?.(records))
       return records
     } catch (error) {
-      if (error instanceof Error) notify(() => this.#observer.onError(error))
+      if (error instanceof Error) notify(() => this.#observer.onError?.(error))
       throw error
     }
   }

@@ -147,13 +147,13 @@ export class TokenStreamCall implements VLLMTokenStream {
       enforceTokenIdPolicy(records, setup.policy)
       // settled before the last event, so a consumer that stops at `response-end` still gets final()
       settled = true
-      notify(() => setup.observer.onRecords(records))
+      notify(() => setup.observer.onRecords?.(records))
       this.#consumer.resolve(records)
       if (events !== null) yield [{ type: 'response-end', records }]
     } catch (error) {
       const surfaced = this.#surface(error, response, started)
       settled = true
-      notify(() => setup.observer.onError(surfaced))
+      notify(() => setup.observer.onError?.(surfaced))
       this.#consumer.reject(surfaced)
       throw surfaced
     } finally {

@@ -92,7 +92,7 @@ export class VLLMTransport {
     const observer = this.#settings.observer
     const url = `${this.#settings.root}${request.path}`
     for (let attempt = 1; ; attempt += 1) {
-      notify(() => observer.onAttempt({ path: request.path, attempt }))
+      notify(() => observer.onAttempt?.({ path: request.path, attempt }))
       try {
         const response = await this.#adapter.send({ ...request, url })
         return { response, startedAt, firstByteAt: Date.now() }
@@ -103,7 +103,7 @@ export class VLLMTransport {
         const mapped = toApiCallError(failure, this.site(request.path), request.stream === true)
         const delayMs = attempt <= maxRetries ? retryDelayMs(mapped, attempt) : null
         if (delayMs === null) throw mapped
-        notify(() => observer.onRetry({ path: request.path, attempt, delayMs, error: mapped }))
+        notify(() => observer.onRetry?.({ path: request.path, attempt, delayMs, error: mapped }))
         await sleep(delayMs, undefined, { signal: request.signal }).catch(() => {
           throw abortReasonError(request.signal)
         })

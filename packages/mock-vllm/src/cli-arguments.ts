@@ -28,6 +28,8 @@ export const cliUsage = `Usage: mock-vllm [options]
   --tool-stream-quirk <arguments-in-finish-chunk|one-piece-arguments|drop-empty-arguments|required-name-null>
                                      a tool-call streaming quirk to imitate (repeatable)
   --enable-scale-out                 serve the render endpoints (/v1/chat/completions/render, /v1/completions/render)
+  --no-parent-watch                  keep serving when the process that started mock-vllm exits (nohup, a
+                                     process manager); by default it stops then, as on SIGINT, SIGTERM, SIGHUP
   --help                             print this text`
 
 const WHERE = 'mock-vllm'
@@ -50,6 +52,8 @@ const flags = {
   fault: { type: 'string', multiple: true },
   'tool-stream-quirk': { type: 'string', multiple: true },
   'enable-scale-out': { type: 'boolean' },
+  // read by the command itself (see `watchesParent`), not a server option
+  'no-parent-watch': { type: 'boolean' },
   help: { type: 'boolean' },
 } as const
 
@@ -124,6 +128,11 @@ export function parseCliArguments(argv: string[]): MockVllmOptions | 'help' {
     ...(toolStreamQuirks.length > 0 ? { toolStreamQuirks } : {}),
     ...(values['enable-scale-out'] === true ? { enableScaleOut: true } : {}),
   }
+}
+
+/** Whether the command should stop when its parent exits: unless `--no-parent-watch` is given. */
+export function watchesParent(argv: readonly string[]): boolean {
+  return !argv.includes('--no-parent-watch')
 }
 
 /** Refuses a flag that does not exist, naming the closest known one (`--mdoe` → `--mode`). */

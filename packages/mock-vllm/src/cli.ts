@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { InvalidOptionError } from '@vllm-tito/spec'
-import { cliUsage, parseCliArguments } from './cli-arguments'
+import { cliUsage, parseCliArguments, watchesParent } from './cli-arguments'
+import { onStopRequest, readAncestry, type StopReason } from './cli-shutdown'
 import type { MockVllmServer } from './mock-vllm-options'
 import { startMockVllm } from './start-mock-vllm'
 
-/** `mock-vllm`: starts the server, prints its URL, and shuts down cleanly on SIGINT/SIGTERM. */
+// read before the tokenizer loads: a parent that dies during start-up is noticed too
+const ancestry = readAncestry()
+
+/**
+ * `mock-vllm`: starts the server, prints its URL, and shuts down cleanly on SIGINT, SIGTERM or SIGHUP, or when
+ * the process that started it exits (see `onStopRequest`; `--no-parent-watch` turns that last one off).
+ */
 async function main(): Promise<void> {
   let options: ReturnType<typeof parseCliArguments>
   try {
@@ -27,13 +34,11 @@ async function main(): Promise<void> {
     return
   }
   process.stdout.write(`mock-vllm listening on ${server.baseUrl}\n`)
-  const shutdown = () => {
-    process.off('SIGINT', shutdown)
-    process.off('SIGTERM', shutdown)
+  const stop = (reason: StopReason) => {
+    if (reason === 'parent-exited') process.stderr.write('mock-vllm: the parent process exited; stopping\n')
     server.close().then(() => process.stdout.write('mock-vllm stopped\n'))
   }
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
+  onStopRequest(stop, watchesParent(process.argv) ? ancestry : undefined)
 }
 
 /** Prints the problem (InvalidOptionError messages already start with `mock-vllm:`) and the usage; exit 2. */
@@ -43,6 +48,9 @@ function usageError(error: unknown): void {
   process.stderr.write(`${text}\n\n${cliUsage}\n`)
   process.exitCode = 2
 }
+
+// the terminal or pipe may be gone when the parent died: a failed write must not turn a clean stop into a crash
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
 
 main().catch((error: unknown) => {
   process.stderr.write(`mock-vllm: ${(error as Error)?.message ?? String(error)}\n`)

@@ -1,4 +1,5 @@
 import {
+  type ClientCallObserver,
   extractTokenRecord,
   type RecordContext,
   type TokenRecord,
@@ -26,16 +27,17 @@ export interface ResetOptions {
  * `.tokenIds` of the last call, `.history` of every call in order, `.reset()` (what `strands-vllm`'s
  * `VLLMTokenRecorder` keeps).
  *
- * Feed it in any of three ways: `recorder.record(tokenRecord)` with client records, as an observer
- * (`onRecord`), or with a framework's events through `recorder.handle(event)` / `recorder.callback`, given
- * an `extractMessageStop` that finds the record in them. For Strands agents use `VLLMTokenRecorder` from
+ * Feed it in any of three ways: `recorder.record(tokenRecord)` with client records, as an observer (a
+ * client's `observer`, through `onRecords`; another recorder's `observers`, through `onRecord`), or with a
+ * framework's events through `recorder.handle(event)` / `recorder.callback`, given an `extractMessageStop`
+ * that finds the record in them. For Strands agents use `VLLMTokenRecorder` from
  * `@vllm-tito/recorder/strands`: this recorder with the Strands extractor, as a plugin. State is per
  * instance: use one recorder per rollout.
  *
  * @typeParam TEvent - the event type {@link handle} and `inner` take (`AgentStreamEvent` for Strands).
  * @throws InvalidOptionError (from `@vllm-tito/spec`) naming the option, for a bad or misspelt option.
  */
-export class TokenRecorder<TEvent = unknown> implements TokenRecordObserver {
+export class TokenRecorder<TEvent = unknown> implements TokenRecordObserver, ClientCallObserver {
   /** Finds the record in the events given to {@link handle} (see {@link TokenRecorderOptions.extractMessageStop}). */
   readonly extractMessageStop: MessageStopExtractor<TEvent> | undefined
   /** The chained callback (see {@link TokenRecorderOptions.inner}). */
@@ -131,6 +133,20 @@ export class TokenRecorder<TEvent = unknown> implements TokenRecordObserver {
   /** {@link TokenRecordObserver} entry point, so a client can feed the recorder directly; same as {@link record}. */
   onRecord(record: TokenRecord, context: RecordContext): void {
     this.record(record, context)
+  }
+
+  /**
+   * {@link ClientCallObserver} entry point: `new VLLMClient({ baseUrl, observer: recorder })` records every
+   * call's records (one per choice), in order. A record that fails the shape check is reported (source
+   * `record`, see {@link TokenRecorderOptions.onError}) rather than thrown, since the client ignores what its
+   * observers throw.
+   */
+  onRecords(records: TokenRecord[]): void {
+    for (const record of records) {
+      const problem = findTokenRecordProblem(record)
+      if (problem === undefined) this.#store(record, {})
+      else this.#report('record', `client observer got an invalid token record: ${problem}`)
+    }
   }
 
   /**

@@ -22,6 +22,18 @@ describe('spec contracts', () => {
     expectTypeOf(noopTokenRecordSink).toExtend<TokenRecordSink>()
   })
 
+  it('a ClientCallObserver may implement any subset of its methods, but not none of them by another name', () => {
+    const recordsOnly: ClientCallObserver = { onRecords: (records) => console.log(records.length) }
+    expectTypeOf(recordsOnly.onRecords).toEqualTypeOf<((records: TokenRecord[]) => void) | undefined>()
+    const attemptsAndErrors: ClientCallObserver = { onAttempt: () => {}, onError: () => {} }
+    expectTypeOf(attemptsAndErrors).toExtend<ClientCallObserver>()
+    // a TokenRecordObserver's method is not a client observer's (weak type: no property in common)
+    // @ts-expect-error onRecord is not a ClientCallObserver method
+    const misnamed: ClientCallObserver = { onRecord: () => {} }
+    expectTypeOf(misnamed).toExtend<ClientCallObserver>()
+    expectTypeOf(noopClientCallObserver.onRecords).toEqualTypeOf<(records: TokenRecord[]) => void>()
+  })
+
   it('narrows stream events by type', () => {
     const handle = (event: TokenStreamEvent) => {
       if (event.type === 'token-delta') expectTypeOf(event.tokenIds).toEqualTypeOf<number[]>()

@@ -25,20 +25,24 @@ export interface CallAttemptInfo {
   attempt: number
 }
 
-/** Lifecycle callbacks of a client call, for metrics and logs. Never receives the API key. */
+/**
+ * Lifecycle callbacks of a client call, for metrics and logs. Never receives the API key. Every method is
+ * optional: implement the ones you need (`{ onRecords: (records) => … }`); a `TokenRecorder` is one, through
+ * its `onRecords`. Callbacks must not throw; the client ignores a callback that does.
+ */
 export interface ClientCallObserver {
   /** An attempt is about to be sent. */
-  onAttempt(info: CallAttemptInfo): void
+  onAttempt?(info: CallAttemptInfo): void
   /** An attempt failed before any response byte and will be retried after `delayMs` milliseconds. */
-  onRetry(info: CallAttemptInfo & { delayMs: number; error: Error }): void
+  onRetry?(info: CallAttemptInfo & { delayMs: number; error: Error }): void
   /** A call ended with records (one per choice). */
-  onRecords(records: TokenRecord[]): void
+  onRecords?(records: TokenRecord[]): void
   /** A call ended with an error (after retries). */
-  onError(error: Error): void
+  onError?(error: Error): void
 }
 
-/** A {@link ClientCallObserver} that does nothing. */
-export const noopClientCallObserver: ClientCallObserver = Object.freeze({
+/** A {@link ClientCallObserver} that does nothing, with every method present. */
+export const noopClientCallObserver: Required<ClientCallObserver> = Object.freeze({
   onAttempt() {},
   onRetry() {},
   onRecords() {},

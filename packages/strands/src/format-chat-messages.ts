@@ -7,6 +7,7 @@ import {
   type ToolResultBlock,
   type ToolUseBlock,
 } from '@strands-agents/sdk'
+import { formatAssistantTurn } from '@vllm-tito/client'
 import {
   type ChatMessage,
   type ChatToolCall,
@@ -22,11 +23,9 @@ import {
  * Converts the Strands conversation to OpenAI chat messages for vLLM, keeping the next rendered prompt as
  * close as possible to what the model actually produced (token-in/token-out):
  * - assistant text is sent as vLLM's parsers returned it (the SDK drops whitespace-only text blocks; the exact
- *   text then comes back from the token record on `message.metadata.custom.vllm`), minus only the separators
- *   hermes-style chat templates insert themselves (see `withoutTemplateSeparators`); never trimmed otherwise;
- * - reasoning goes back under both names, `reasoning` (the only one vLLM reads since vllm-project/vllm#33402)
- *   and `reasoning_content` (for servers and proxies that read the old name); vLLM hands it to the chat
- *   template under both, and the template decides whether to render it;
+ *   text then comes back from the token record on `message.metadata.custom.vllm`); the separators hermes-style
+ *   chat templates insert themselves are removed and reasoning goes back under both `reasoning` and
+ *   `reasoning_content`, by the client's `formatAssistantTurn` (the rule `toAssistantMessage` applies too);
  * - tool-call arguments are the raw string the model produced (from the token record) when it is a JSON
  *   object, the new input serialised when a hook changed it, and `{}` when the model's text is not a JSON
  *   object (malformed JSON): vLLM before vllm-project/vllm#48922 refuses such text with a 400 on every later
@@ -94,20 +93,11 @@ function formatAssistantMessage(message: Message): ChatMessage {
     } else if (block.type === 'toolUseBlock') toolUses.push(block)
     else if (block.type !== 'cachePointBlock') throw unsupportedBlock(block.type, 'an assistant message')
   }
-  const content = withoutTemplateSeparators(
-    exactText(texts.join(''), record),
-    reasoning.length > 0,
-    toolUses.length > 0,
-  )
-  const formatted: ChatMessage = { role: 'assistant', content }
-  if (reasoning.length > 0) {
-    formatted.reasoning = reasoning.join('')
-    formatted.reasoning_content = formatted.reasoning
-  }
-  if (toolUses.length > 0) {
-    formatted.tool_calls = toolUses.map((block, position) => formatToolCall(block, position, record))
-  }
-  return formatted
+  return formatAssistantTurn({
+    text: exactText(texts.join(''), record),
+    reasoning: reasoning.length > 0 ? reasoning.join('') : null,
+    toolCalls: toolUses.map((block, position) => formatToolCall(block, position, record)),
+  })
 }
 
 /**
@@ -117,20 +107,6 @@ function formatAssistantMessage(message: Message): ChatMessage {
 function exactText(text: string, record: TokenRecord | undefined): string {
   if (record === undefined || text === record.text) return text
   return withoutWhitespace(text) === withoutWhitespace(record.text) ? record.text : text
-}
-
-/**
- * Hermes-style templates (Qwen2.5, Qwen3, NousResearch Hermes) render an assistant turn as
- * `[<think>\n{reasoning}\n</think>\n\n]{content}[\n<tool_call>…]`: they write the newlines after `</think>` and
- * the one before each `<tool_call>` themselves, while vLLM's reasoning and hermes parsers leave the model's
- * copies of them in `content`. Sent verbatim they are rendered twice (`</think>\n\n\n<tool_call>`), and the next
- * prompt no longer extends the previous prompt plus response. So exactly those copies are removed: leading
- * newlines when the turn has reasoning, and one trailing newline when it calls tools. Nothing else is touched.
- */
-function withoutTemplateSeparators(content: string, hasReasoning: boolean, hasToolCalls: boolean): string {
-  let result = hasReasoning ? content.replace(/^\n+/, '') : content
-  if (hasToolCalls && result.endsWith('\n')) result = result.slice(0, -1)
-  return result
 }
 
 function withoutWhitespace(text: string): string {
