@@ -16,6 +16,11 @@ export interface BenchFigure {
   target?: string
   /** Whether the target was met, when there is one. */
   meetsTarget?: boolean
+  /**
+   * `check`: a correctness check (every rollout completed, 0 ids lost, every record verified), which gates every
+   * run, quick ones too. Without it a figure with a target is a performance target, which gates a full run only.
+   */
+  kind?: 'check'
 }
 
 /** Options every benchmark accepts. `quick` shrinks the workload for smoke runs in CI. */
@@ -32,7 +37,7 @@ export function formatFigures(figures: BenchFigure[]): string {
     figure.metric,
     `${formatNumber(figure.value)} ${figure.unit}`,
     figure.target ?? '',
-    figure.meetsTarget === undefined ? '' : figure.meetsTarget ? 'yes' : 'NO',
+    metCell(figure),
   ])
   const header = ['benchmark', 'metric', 'value', 'target', 'met']
   const widths = header.map((title, column) =>
@@ -42,7 +47,14 @@ export function formatFigures(figures: BenchFigure[]): string {
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n')
 }
 
-function formatNumber(value: number): string {
+/** `yes`/`NO` for a performance target, `ok`/`FAILED` for a correctness check, empty without a target. */
+function metCell(figure: BenchFigure): string {
+  if (figure.meetsTarget === undefined) return ''
+  if (figure.kind === 'check') return figure.meetsTarget ? 'ok' : 'FAILED'
+  return figure.meetsTarget ? 'yes' : 'NO'
+}
+
+export function formatNumber(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US')
   return Math.abs(value) >= 100
     ? value.toFixed(0)

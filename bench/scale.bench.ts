@@ -114,6 +114,7 @@ export default async function scaleBenchmark({ quick }: BenchOptions): Promise<B
         unit: `of ${rollouts}`,
         target: `= ${rollouts}`,
         meetsTarget: completed === rollouts && measured.failures === 0,
+        kind: 'check',
       },
       {
         benchmark: name,
@@ -128,6 +129,7 @@ export default async function scaleBenchmark({ quick }: BenchOptions): Promise<B
         unit: `of ${completed}`,
         target: `= ${completed}`,
         meetsTarget: verified === completed,
+        kind: 'check',
       },
       {
         benchmark: name,
@@ -136,6 +138,7 @@ export default async function scaleBenchmark({ quick }: BenchOptions): Promise<B
         unit: 'ids',
         target: '= 0',
         meetsTarget: idsLost === 0,
+        kind: 'check',
       },
       { benchmark: name, metric: 'token ids received', value: totalIds, unit: 'ids' },
       {

@@ -162,6 +162,7 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
         unit: `(${lost} / ${lostStreaming})`,
         target: '= 0',
         meetsTarget: lost === 0 && lostStreaming === 0,
+        kind: 'check',
       },
       {
         benchmark: name,
@@ -170,6 +171,7 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
         unit: `(${nonStreaming.failed} / ${streaming.failed} / ${directFailed})`,
         target: '= 0',
         meetsTarget: nonStreaming.failed === 0 && streaming.failed === 0,
+        kind: 'check',
       },
       {
         benchmark: name,
@@ -178,6 +180,7 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
         unit: `of ${rollouts}`,
         target: `= ${rollouts}`,
         meetsTarget: nonStreaming.verified === rollouts,
+        kind: 'check',
       },
       { benchmark: name, metric: 'peak RSS (runner process)', value: peakRssMb, unit: 'MB' },
       {
