@@ -84,20 +84,23 @@ export async function medianCpuMs(work: () => unknown | Promise<unknown>, repeat
 }
 
 /**
- * Milliseconds of one run of `work` on the main thread's wall clock, after a garbage collection when
- * `--expose-gc` is on. Process CPU time would also count the GC threads still sweeping an earlier run's garbage,
- * which blurs ratios of two workloads measured in alternation.
+ * CPU milliseconds the main thread spent on one run of `work` (process.threadCpuUsage), after a garbage
+ * collection when `--expose-gc` is on. Neither the process's CPU time (which also counts GC helper threads still
+ * sweeping an earlier run's garbage) nor the wall clock (which counts the time another job on a shared machine
+ * held the core) is the work's own.
  */
-async function mainThreadMsOnce(work: () => unknown | Promise<unknown>): Promise<number> {
+export async function mainThreadCpuMs(work: () => unknown | Promise<unknown>): Promise<number> {
   ;(globalThis as { gc?: () => void }).gc?.()
-  const started = performance.now()
+  const before = process.threadCpuUsage()
   await work()
-  return performance.now() - started
+  const used = process.threadCpuUsage(before)
+  return (used.user + used.system) / 1000
 }
 
 /**
- * Median of `numerator / denominator` time ratios (main-thread wall clock, synchronous work), the two measured in
- * alternation (one pair per round, after one warm-up pair), so drift in machine load hits both sides alike.
+ * Median of `numerator / denominator` main-thread CPU-time ratios, the two measured in alternation (one pair per
+ * round, after one warm-up pair, the pair's order swapped every round), so drift in machine load hits both sides
+ * alike and neither side always runs second.
  */
 export async function medianCpuRatio(
   numerator: () => unknown | Promise<unknown>,
@@ -108,8 +111,13 @@ export async function medianCpuRatio(
   await denominator()
   const ratios: number[] = []
   for (let round = 0; round < rounds; round += 1) {
-    const numeratorMs = await mainThreadMsOnce(numerator)
-    ratios.push(numeratorMs / (await mainThreadMsOnce(denominator)))
+    if (round % 2 === 0) {
+      const numeratorMs = await mainThreadCpuMs(numerator)
+      ratios.push(numeratorMs / (await mainThreadCpuMs(denominator)))
+    } else {
+      const denominatorMs = await mainThreadCpuMs(denominator)
+      ratios.push((await mainThreadCpuMs(numerator)) / denominatorMs)
+    }
   }
   ratios.sort((left, right) => left - right)
   return ratios[Math.floor(ratios.length / 2)]!
