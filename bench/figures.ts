@@ -123,6 +123,56 @@ export async function medianCpuRatio(
   return ratios[Math.floor(ratios.length / 2)]!
 }
 
+/** CPU milliseconds of one sample: the main thread's, and the whole process's (V8's GC helper threads too). */
+export interface CpuSample {
+  thread: number
+  process: number
+}
+
+/** Both clocks of one run of `work`, after a garbage collection when `--expose-gc` is on. */
+export async function cpuSample(work: () => unknown | Promise<unknown>): Promise<CpuSample> {
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const processBefore = process.cpuUsage()
+  const threadBefore = process.threadCpuUsage()
+  await work()
+  const thread = process.threadCpuUsage(threadBefore)
+  const used = process.cpuUsage(processBefore)
+  return { thread: (thread.user + thread.system) / 1000, process: (used.user + used.system) / 1000 }
+}
+
+/**
+ * Times every workload once per round (both clocks, after a GC), in an order rotated round by round so none
+ * always runs after the same one (and pays for its garbage), after `warmUp` warm-up rounds. Ratios are then
+ * taken within a round (`medianOverRounds`), so a change of load on a shared machine hits both sides alike.
+ */
+export async function rotatedRounds<Name extends string>(
+  workloads: Record<Name, () => unknown | Promise<unknown>>,
+  rounds: number,
+  warmUp = 1,
+): Promise<Array<Record<Name, CpuSample>>> {
+  const names = Object.keys(workloads) as Name[]
+  for (let round = 0; round < warmUp; round += 1) for (const name of names) await workloads[name]()
+  const samples: Array<Record<Name, CpuSample>> = []
+  for (let round = 0; round < rounds; round += 1) {
+    const sample = {} as Record<Name, CpuSample>
+    for (let position = 0; position < names.length; position += 1) {
+      const name = names[(round + position) % names.length]!
+      sample[name] = await cpuSample(workloads[name])
+    }
+    samples.push(sample)
+  }
+  return samples
+}
+
+/** The median over rounds of a figure computed within each round. */
+export function medianOverRounds<Sample>(
+  rounds: readonly Sample[],
+  figure: (sample: Sample) => number,
+): number {
+  const values = rounds.map(figure).sort((left, right) => left - right)
+  return values[Math.floor(values.length / 2)]!
+}
+
 /** Runs a benchmark module directly (`tsx --conditions=@vllm-tito/source file.bench.ts`) and prints its table. */
 export async function runIfMain(importMetaUrl: string, benchmark: Benchmark): Promise<void> {
   const { pathToFileURL } = await import('node:url')
