@@ -84,66 +84,82 @@ export async function medianCpuMs(work: () => unknown | Promise<unknown>, repeat
 }
 
 /**
- * CPU milliseconds the main thread spent on one run of `work` (process.threadCpuUsage), after a garbage
- * collection when `--expose-gc` is on. Neither the process's CPU time (which also counts GC helper threads still
- * sweeping an earlier run's garbage) nor the wall clock (which counts the time another job on a shared machine
- * held the core) is the work's own.
+ * A sample should run at least this long. Linux brings a running thread's own CPU time (process.threadCpuUsage)
+ * up to date only at a scheduler tick or a switch, so a reading can miss a few ms (up to 3.5 ms of a 5 ms loop
+ * measured here); over 200 ms that is under 2 %, and the median over rounds evens it out. The process's clock
+ * (process.cpuUsage) has no such lag.
  */
-export async function mainThreadCpuMs(work: () => unknown | Promise<unknown>): Promise<number> {
-  ;(globalThis as { gc?: () => void }).gc?.()
-  const before = process.threadCpuUsage()
+const MIN_SAMPLE_MS = 200
+
+/** How many runs of `work` make one sample of at least MIN_SAMPLE_MS (runs it once, on the wall clock). */
+async function runsPerSample(work: () => unknown | Promise<unknown>): Promise<number> {
+  const started = performance.now()
   await work()
-  const used = process.threadCpuUsage(before)
-  return (used.user + used.system) / 1000
+  const ms = performance.now() - started
+  return Math.min(1000, Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(ms, 0.01))))
+}
+
+/**
+ * CPU milliseconds the main thread spent per run of `work` (process.threadCpuUsage), over `runs` runs after a
+ * garbage collection when `--expose-gc` is on. Neither the process's CPU time (which also counts GC helper threads
+ * still sweeping an earlier run's garbage) nor the wall clock (which counts the time another job on a shared
+ * machine held the core) is the work's own.
+ */
+export async function mainThreadCpuMs(work: () => unknown | Promise<unknown>, runs = 1): Promise<number> {
+  return (await cpuSample(work, runs)).thread
 }
 
 /**
  * Median of `numerator / denominator` main-thread CPU-time ratios, the two measured in alternation (one pair per
  * round, after one warm-up pair, the pair's order swapped every round), so drift in machine load hits both sides
- * alike and neither side always runs second.
+ * alike and neither side always runs second. A side shorter than MIN_SAMPLE_MS runs several times per sample.
  */
 export async function medianCpuRatio(
   numerator: () => unknown | Promise<unknown>,
   denominator: () => unknown | Promise<unknown>,
   rounds = 9,
 ): Promise<number> {
-  await numerator()
-  await denominator()
+  const numeratorRuns = await runsPerSample(numerator)
+  const denominatorRuns = await runsPerSample(denominator)
   const ratios: number[] = []
   for (let round = 0; round < rounds; round += 1) {
     if (round % 2 === 0) {
-      const numeratorMs = await mainThreadCpuMs(numerator)
-      ratios.push(numeratorMs / (await mainThreadCpuMs(denominator)))
+      const numeratorMs = await mainThreadCpuMs(numerator, numeratorRuns)
+      ratios.push(numeratorMs / (await mainThreadCpuMs(denominator, denominatorRuns)))
     } else {
-      const denominatorMs = await mainThreadCpuMs(denominator)
-      ratios.push((await mainThreadCpuMs(numerator)) / denominatorMs)
+      const denominatorMs = await mainThreadCpuMs(denominator, denominatorRuns)
+      ratios.push((await mainThreadCpuMs(numerator, numeratorRuns)) / denominatorMs)
     }
   }
   ratios.sort((left, right) => left - right)
   return ratios[Math.floor(ratios.length / 2)]!
 }
 
-/** CPU milliseconds of one sample: the main thread's, and the whole process's (V8's GC helper threads too). */
+/** CPU milliseconds per run: the main thread's, and the whole process's (V8's GC helper threads too). */
 export interface CpuSample {
   thread: number
   process: number
 }
 
-/** Both clocks of one run of `work`, after a garbage collection when `--expose-gc` is on. */
-export async function cpuSample(work: () => unknown | Promise<unknown>): Promise<CpuSample> {
+/** Both clocks per run of `work`, over `runs` runs after a garbage collection when `--expose-gc` is on. */
+export async function cpuSample(work: () => unknown | Promise<unknown>, runs = 1): Promise<CpuSample> {
   ;(globalThis as { gc?: () => void }).gc?.()
   const processBefore = process.cpuUsage()
   const threadBefore = process.threadCpuUsage()
-  await work()
+  for (let run = 0; run < runs; run += 1) await work()
   const thread = process.threadCpuUsage(threadBefore)
   const used = process.cpuUsage(processBefore)
-  return { thread: (thread.user + thread.system) / 1000, process: (used.user + used.system) / 1000 }
+  return {
+    thread: (thread.user + thread.system) / 1000 / runs,
+    process: (used.user + used.system) / 1000 / runs,
+  }
 }
 
 /**
- * Times every workload once per round (both clocks, after a GC), in an order rotated round by round so none
- * always runs after the same one (and pays for its garbage), after `warmUp` warm-up rounds. Ratios are then
- * taken within a round (`medianOverRounds`), so a change of load on a shared machine hits both sides alike.
+ * Times every workload once per round (both clocks per run, after a GC; a workload shorter than MIN_SAMPLE_MS
+ * runs several times per sample), in an order rotated round by round so none always runs after the same one (and
+ * pays for its garbage), after `warmUp` warm-up rounds. Ratios are then taken within a round
+ * (`medianOverRounds`), so a change of load on a shared machine hits both sides alike.
  */
 export async function rotatedRounds<Name extends string>(
   workloads: Record<Name, () => unknown | Promise<unknown>>,
@@ -151,13 +167,16 @@ export async function rotatedRounds<Name extends string>(
   warmUp = 1,
 ): Promise<Array<Record<Name, CpuSample>>> {
   const names = Object.keys(workloads) as Name[]
-  for (let round = 0; round < warmUp; round += 1) for (const name of names) await workloads[name]()
+  for (let round = 1; round < warmUp; round += 1) for (const name of names) await workloads[name]()
+  // the last warm-up round also sizes the samples
+  const runs = {} as Record<Name, number>
+  for (const name of names) runs[name] = await runsPerSample(workloads[name])
   const samples: Array<Record<Name, CpuSample>> = []
   for (let round = 0; round < rounds; round += 1) {
     const sample = {} as Record<Name, CpuSample>
     for (let position = 0; position < names.length; position += 1) {
       const name = names[(round + position) % names.length]!
-      sample[name] = await cpuSample(workloads[name])
+      sample[name] = await cpuSample(workloads[name], runs[name])
     }
     samples.push(sample)
   }
