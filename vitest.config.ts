@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { defineConfig } from 'vitest/config'
 
 // one run for the whole repository: every package is a project, so `pnpm test` counts every test once
-const projects = ['packages/*', 'scripts', 'examples'].filter(
+const projects = ['packages/*', 'scripts', 'examples', 'bench'].filter(
   (path) => path.includes('*') || existsSync(path),
 )
 

@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { get } from 'node:http'
 import { join } from 'node:path'
 
 /** A mock-vllm server running in its own process, so its CPU is not counted against the client. */
 export interface SpawnedMockVllm {
   baseUrl: string
+  /**
+   * The server's `vllm:generation_tokens_total` (`GET /metrics`): every id it sampled since it started. The
+   * difference of two reads is what it sampled in between, to compare with the ids a run received.
+   */
+  generationTokens(): Promise<number>
   /** Sends SIGTERM and waits for the process to exit. */
   stop(): Promise<void>
 }
@@ -46,11 +52,30 @@ export async function spawnMockVllm(flags: string[]): Promise<SpawnedMockVllm> {
   })
   return {
     baseUrl,
+    generationTokens: () => generationTokens(baseUrl),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM')
       await exited
     },
   }
+}
+
+async function generationTokens(baseUrl: string): Promise<number> {
+  // a connection of its own (no pooled keep-alive socket the server may be closing), so a scrape never races
+  const text = await new Promise<string>((resolve, reject) => {
+    get(`${baseUrl}/metrics`, { agent: false }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (piece: string) => {
+        body += piece
+      })
+      response.on('end', () => resolve(body))
+      response.on('error', reject)
+    }).on('error', reject)
+  })
+  const match = /^vllm:generation_tokens_total\{[^}]*\} (\d+(?:\.\d+)?)$/m.exec(text)
+  if (!match) throw new Error(`mock-vllm's /metrics has no vllm:generation_tokens_total sample:\n${text}`)
+  return Number(match[1])
 }
 
 /** The value at quantile `q` (0..1) of numbers, nearest-rank. */

@@ -92,6 +92,7 @@ export async function handleChatCompletions(
   // the "name": null deltas belong to the tool_choice "required" path only
   if (toolSettings.toolChoice !== 'required') quirks.delete('required-name-null')
   const choices = generateChoices(context, call, body, n, conditions, {
+    promptTokens: promptIds.length,
     toolsActive: toolSettings.toolsActive,
     quirks,
     logprobs,
@@ -129,20 +130,21 @@ function generateChoices(
   n: number,
   conditions: StopConditions,
   settings: {
+    promptTokens: number
     toolsActive: boolean
     quirks: ReadonlySet<ToolStreamQuirk>
     logprobs: boolean
     topLogprobs: number
   },
 ): ChatChoice[] {
-  const { toolsActive, quirks, logprobs, topLogprobs } = settings
+  const { promptTokens, toolsActive, quirks, logprobs, topLogprobs } = settings
   const random = context.policy.isRandom
   const text = random ? '' : context.policy.text({ body, requestIndex: call.requestIndex, endpoint: 'chat' })
   const choices: ChatChoice[] = []
   for (let index = 0; index < n; index += 1) {
     const choiceRandom = call.random.fork(index)
     const reply = random ? context.policy.randomReply(choiceRandom) : { kind: 'text' as const, text }
-    const generation = generateChoice(context, reply, conditions, choiceRandom)
+    const generation = generateChoice(context, reply, conditions, choiceRandom, promptTokens)
     const outputText = generation.texts.join('')
     const parser = random
       ? null

@@ -87,7 +87,7 @@ export async function handleCompletions(
       const index = promptIndex * n + choiceIndex
       const choiceRandom = call.random.fork(index)
       const reply = random ? context.policy.randomReply(choiceRandom) : { kind: 'text' as const, text }
-      const generation = generateChoice(context, reply, conditions, choiceRandom)
+      const generation = generateChoice(context, reply, conditions, choiceRandom, promptIds.length)
       choices.push({
         index,
         promptIds,

@@ -7,6 +7,7 @@ import {
   type StopConditions,
   tokenizeReply,
 } from './generation'
+import type { TokenCounters } from './metrics-endpoint'
 import type { ContextOverflowWording, MockFault, MockVllmMode, ToolStreamQuirk } from './mock-vllm-options'
 import type { Qwen3Tokenizer } from './qwen3-tokenizer'
 import type { Reply, ReplyPolicy } from './reply-policy'
@@ -37,6 +38,8 @@ export interface MockContext {
   enableScaleOut: boolean
   /** Draws the request ids of the render endpoints (they generate nothing, so they take no request index). */
   renderRandom: SeededRandom
+  /** Tokens processed since the server started, served by `GET /metrics`. */
+  counters: TokenCounters
   /** Next 0-based generation-request index (chat and completions share it). */
   nextRequestIndex(): number
   /** Aborted when the server closes. */
@@ -94,19 +97,28 @@ export function responseId(context: MockContext, call: GenerationCall, prefix: s
   return `${prefix}-${call.requestIdOverride ?? call.random.hex(context.profile.idHexLength)}`
 }
 
-/** Runs the engine for one choice: reply → ids (optionally non-canonical) → stop conditions. */
+/**
+ * Runs the engine for one choice: reply → ids (optionally non-canonical) → stop conditions. Counts the choice's
+ * prompt and sampled tokens in `context.counters` (what vLLM's engine counts once it schedules the request).
+ */
 export function generateChoice(
   context: MockContext,
   reply: Reply,
   conditions: StopConditions,
   random: SeededRandom,
+  promptTokens: number,
 ): Generation {
+  let generation: Generation
   if (reply.kind === 'ids') {
-    return fastGeneration(context, reply.ids, reply.texts, conditions)
+    generation = fastGeneration(context, reply.ids, reply.texts, conditions)
+  } else {
+    const ids = tokenizeReply(context.tokenizer, reply.text, context.nonCanonicalRate, random)
+    ids.push(context.tokenizer.eosTokenId)
+    generation = runEngine(context.tokenizer, ids, conditions)
   }
-  const ids = tokenizeReply(context.tokenizer, reply.text, context.nonCanonicalRate, random)
-  ids.push(context.tokenizer.eosTokenId)
-  return runEngine(context.tokenizer, ids, conditions)
+  context.counters.promptTokens += promptTokens
+  context.counters.generationTokens += generation.ids.length
+  return generation
 }
 
 /** The prepared path of the random policy: texts are known, only stop ids and max_tokens apply. */

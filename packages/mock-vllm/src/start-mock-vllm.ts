@@ -3,6 +3,7 @@ import { isPlainObject } from '@vllm-tito/spec'
 import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 import { handleChatCompletions } from './chat-completions'
 import { handleCompletions } from './completions'
+import { metricsText } from './metrics-endpoint'
 import type { MockContext } from './mock-context'
 import { sendError } from './mock-context'
 import type { MockRequestLog, MockVllmOptions, MockVllmServer } from './mock-vllm-options'
@@ -20,7 +21,7 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024
 
 /**
  * Starts a mock vLLM server (OpenAI-compatible routes, `/tokenize`, `/detokenize`, `/health`, `/version`,
- * `/v1/models`) with the real Qwen3 tokenizer. Resolves once it listens.
+ * `/v1/models`, `/metrics` with vLLM's prompt and generation token counters) with the real Qwen3 tokenizer. Resolves once it listens.
  *
  * @throws InvalidOptionError (the promise rejects) naming a bad or misspelt option, before anything listens.
  */
@@ -48,6 +49,7 @@ export async function startMockVllm(options: MockVllmOptions = {}): Promise<Mock
     toolStreamQuirks: new Set(resolved.toolStreamQuirks),
     enableScaleOut: resolved.enableScaleOut,
     renderRandom: new SeededRandom(resolved.seed * 7919 + 17),
+    counters: { promptTokens: 0, generationTokens: 0 },
     nextRequestIndex: () => requestCounter++,
     closing: closing.signal,
   }
@@ -167,6 +169,13 @@ const routes: Record<string, Route> = {
     method: 'GET',
     handle: (context, _body, _request, response) =>
       sendJson(response, 200, { version: context.profile.version }),
+  },
+  '/metrics': {
+    method: 'GET',
+    handle: (context, _body, _request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+      response.end(metricsText(context))
+    },
   },
   '/v1/models': {
     method: 'GET',

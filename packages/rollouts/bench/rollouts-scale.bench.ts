@@ -2,7 +2,8 @@
 // another process, non-streaming and streaming, in one run. Then the same rollout function called directly (a
 // hand-built context with one VLLMClient per rollout, Promise.all, no runner) and through the runner, in
 // alternating pairs, so the runner's own CPU per rollout is the median difference of runs measured side by side,
-// never a stored number. `--quick` runs 256 small rollouts.
+// never a stored number; CPU per rollout counts the rollouts that succeeded. The ids received are compared with the
+// ids the server sampled (its vllm:generation_tokens_total). `--quick` runs 256 small rollouts.
 import { VLLMClient } from '@vllm-tito/client'
 import type { TokenRecord } from '@vllm-tito/spec'
 import { type BenchFigure, type BenchOptions, runIfMain } from '../../../bench/figures'
@@ -19,9 +20,25 @@ interface Measured {
   results: number
   failed: number
   verified: number
+  /** Ids in the records received (every rollout's: the work the run did). */
   tokens: number
   cpuMs: number
   wallMs: number
+}
+
+interface MeasuredWithSampled extends Measured {
+  /** Ids the server sampled during the run (its vllm:generation_tokens_total). */
+  sampled: number
+}
+
+/** Runs `run` and adds the ids the server sampled meanwhile. */
+async function withSampled(
+  generationTokens: () => Promise<number>,
+  run: () => Promise<Measured>,
+): Promise<MeasuredWithSampled> {
+  const before = await generationTokens()
+  const measured = await run()
+  return { ...measured, sampled: (await generationTokens()) - before }
 }
 
 function tasksFor(count: number): RolloutTask[] {
@@ -140,8 +157,9 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
     // warm-up: JIT, connections, the server's tokenizer cache
     await throughRunner(server.baseUrl, tasksFor(64), false)
     await direct(server.baseUrl, tasksFor(64))
-    const nonStreaming = await throughRunner(server.baseUrl, tasks, false)
-    const streaming = await throughRunner(server.baseUrl, tasks, true)
+    const sampled = () => server.generationTokens()
+    const nonStreaming = await withSampled(sampled, () => throughRunner(server.baseUrl, tasks, false))
+    const streaming = await withSampled(sampled, () => throughRunner(server.baseUrl, tasks, true))
     const peakRssMb = process.resourceUsage().maxRSS / 1024
     // direct and runner in alternating pairs: a change of load on the shared machine hits both sides alike
     const pairs: Array<{ direct: Measured; runner: Measured }> = []
@@ -150,10 +168,15 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
       pairs.push({ direct: directRun, runner: await throughRunner(server.baseUrl, tasks, false) })
     }
     const perToken = (run: Measured) => (run.cpuMs * 1000) / Math.max(1, run.tokens)
-    const perRollout = (cpuMs: number) => (cpuMs * 1000) / rollouts
+    // per rollout that succeeded: a failed one did less work, and would make its side look cheaper
+    const perRollout = (run: Measured) => (run.cpuMs * 1000) / Math.max(1, run.results - run.failed)
     const lost = rollouts - nonStreaming.results
     const lostStreaming = rollouts - streaming.results
     const directFailed = pairs.reduce((sum, pair) => sum + pair.direct.failed, 0)
+    const pairedRunnerFailed = pairs.reduce((sum, pair) => sum + pair.runner.failed, 0)
+    // a failed rollout's sampled ids count too: with one, the comparison cannot be made, and it fails
+    const idsLost = nonStreaming.sampled - nonStreaming.tokens
+    const idsLostStreaming = streaming.sampled - streaming.tokens
     return [
       {
         benchmark: name,
@@ -162,22 +185,35 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
         unit: `(${lost} / ${lostStreaming})`,
         target: '= 0',
         meetsTarget: lost === 0 && lostStreaming === 0,
+        kind: 'check',
       },
       {
         benchmark: name,
-        metric: 'rollouts failed (non-streaming / streaming / direct, all rounds)',
-        value: nonStreaming.failed + streaming.failed,
-        unit: `(${nonStreaming.failed} / ${streaming.failed} / ${directFailed})`,
+        metric: 'rollouts failed (non-streaming / streaming / paired direct / paired runner)',
+        value: nonStreaming.failed + streaming.failed + directFailed + pairedRunnerFailed,
+        unit: `(${nonStreaming.failed} / ${streaming.failed} / ${directFailed} / ${pairedRunnerFailed})`,
         target: '= 0',
-        meetsTarget: nonStreaming.failed === 0 && streaming.failed === 0,
+        meetsTarget: nonStreaming.failed + streaming.failed + directFailed + pairedRunnerFailed === 0,
+        kind: 'check',
       },
       {
         benchmark: name,
-        metric: 'records verified (non-streaming)',
-        value: nonStreaming.verified,
-        unit: `of ${rollouts}`,
-        target: `= ${rollouts}`,
-        meetsTarget: nonStreaming.verified === rollouts,
+        metric: 'token ids lost, server sampled - received (non-streaming / streaming)',
+        value: idsLost + idsLostStreaming,
+        unit: `(${idsLost} / ${idsLostStreaming} of ${nonStreaming.sampled.toLocaleString('en-US')} / ${streaming.sampled.toLocaleString('en-US')})`,
+        target: '= 0',
+        meetsTarget:
+          idsLost === 0 && idsLostStreaming === 0 && nonStreaming.failed === 0 && streaming.failed === 0,
+        kind: 'check',
+      },
+      {
+        benchmark: name,
+        metric: 'records verified (non-streaming / streaming)',
+        value: nonStreaming.verified + streaming.verified,
+        unit: `of ${(2 * rollouts).toLocaleString('en-US')} (${nonStreaming.verified} / ${streaming.verified})`,
+        target: `= ${(2 * rollouts).toLocaleString('en-US')}`,
+        meetsTarget: nonStreaming.verified === rollouts && streaming.verified === rollouts,
+        kind: 'check',
       },
       { benchmark: name, metric: 'peak RSS (runner process)', value: peakRssMb, unit: 'MB' },
       {
@@ -202,19 +238,19 @@ export default async function rolloutsScaleBenchmark({ quick }: BenchOptions): P
       {
         benchmark: name,
         metric: `CPU per rollout, runner (median of ${PAIRED_ROUNDS} paired runs)`,
-        value: perRollout(median(pairs.map((pair) => pair.runner.cpuMs))),
+        value: median(pairs.map((pair) => perRollout(pair.runner))),
         unit: 'µs',
       },
       {
         benchmark: name,
         metric: 'CPU per rollout, the rollout function called directly (median)',
-        value: perRollout(median(pairs.map((pair) => pair.direct.cpuMs))),
+        value: median(pairs.map((pair) => perRollout(pair.direct))),
         unit: 'µs',
       },
       {
         benchmark: name,
         metric: "runner's own CPU per rollout (median of the pairs' differences)",
-        value: median(pairs.map((pair) => perRollout(pair.runner.cpuMs - pair.direct.cpuMs))),
+        value: median(pairs.map((pair) => perRollout(pair.runner) - perRollout(pair.direct))),
         unit: 'µs',
       },
     ]
