@@ -131,6 +131,73 @@ describe('ResponseState', () => {
     expect(record!.verification.status).toBe('verified')
   })
 
+  it('logprobs are checked per chunk: misalignments that cancel out over the stream still drop them', () => {
+    // chunk 1 has 2 ids and 1 logprob, chunk 2 has 1 id and 2 logprobs: 3 of each in total, but shifted
+    const entries = (...logprobs: number[]) => ({
+      content: logprobs.map((logprob) => ({ token: 'a', logprob, top_logprobs: [] })),
+    })
+    const read = reader({ logprobsRequested: true })
+    read.response.apply(
+      chunk({ delta: { content: 'x' }, token_ids: [1, 2], logprobs: entries(-1) }, { prompt_token_ids: [9] }),
+    )
+    read.response.apply(
+      chunk({ delta: { content: 'y' }, finish_reason: 'stop', token_ids: [3], logprobs: entries(-2, -3) }),
+    )
+    read.response.apply(usage(1, 3))
+    const [record] = read.records()
+    expect(record!.tokenIds).toEqual([1, 2, 3])
+    expect(record!.logprobs).toBeNull()
+    expect(record!.topLogprobs).toBeNull()
+    // the ids stay exact: only the logprobs are given up
+    expect(record!.verification.status).toBe('verified')
+    // and neither chunk's token-delta event pairs its ids with logprobs that are not theirs
+    const deltas = read.events.take().filter((event) => event.type === 'token-delta')
+    expect(deltas).toEqual([
+      { type: 'token-delta', choiceIndex: 0, tokenIds: [1, 2], logprobs: null, topLogprobs: null },
+      { type: 'token-delta', choiceIndex: 0, tokenIds: [3], logprobs: null, topLogprobs: null },
+    ])
+  })
+
+  it('a stream whose last id (the EOS) went missing is a mismatch naming the one missing id', () => {
+    const read = reader()
+    read.response.apply(
+      chunk({ delta: { content: 'Hi' }, token_ids: [5, 6] }, { prompt_token_ids: [1, 2, 3] }),
+    )
+    // the finish chunk carries the EOS token: a proxy dropped its id
+    read.response.apply(chunk({ delta: { content: '' }, finish_reason: 'stop', token_ids: [] }))
+    read.response.apply(usage(3, 3))
+    const verification = read.records()[0]!.verification
+    expect(verification).toMatchObject({
+      status: 'mismatch',
+      verified: false,
+      completionIdsCount: 2,
+      usageCompletionTokens: 3,
+    })
+    expect(verification.issues[0]).toMatch(
+      /^completion ids: 2 received but usage.completion_tokens is 3 \(1 missing\)/,
+    )
+  })
+
+  it('prompt ids one short of usage.prompt_tokens make the record a mismatch', () => {
+    const read = reader({ streaming: false })
+    read.response.apply({
+      id: 'c',
+      model: 'm',
+      choices: [{ index: 0, message: { content: 'Hi' }, finish_reason: 'stop', token_ids: [5, 6] }],
+      usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 },
+      prompt_token_ids: [1, 2, 3],
+    })
+    expect(read.records()[0]!.verification).toEqual({
+      status: 'mismatch',
+      verified: false,
+      promptIdsCount: 3,
+      usagePromptTokens: 4,
+      completionIdsCount: 2,
+      usageCompletionTokens: 2,
+      issues: ['prompt ids: 3 received but usage.prompt_tokens is 4'],
+    })
+  })
+
   it('logprobs of a chunk without token_ids, in a response that has ids, are never counted as aligned', () => {
     const entry = (logprob: number) => ({ content: [{ token: 'a', logprob, top_logprobs: [] }] })
     // before the first ids (e.g. a proxy that strips token_ids from some chunks) and after them
