@@ -167,6 +167,7 @@ export class ChoiceState {
   }
 
   #crossCheck(ids: number[], entries: LogprobEntry[]): void {
+    // Stryker disable next-line OptionalChaining: only called after `addTokens` appended the ids, so never null
     const firstPosition = (this.tokenIds?.length ?? 0) - ids.length
     for (let position = 0; position < ids.length; position += 1) {
       const token = entries[position]!.token

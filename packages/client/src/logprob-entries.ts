@@ -82,6 +82,7 @@ export function readCompletionLogprobs(
   const values = logprobs.token_logprobs
   if (!Array.isArray(values) || values.length === 0) return null
   const tokens = Array.isArray(logprobs.tokens) ? logprobs.tokens : []
+  // Stryker disable next-line ArrayDeclaration: any non-object entry means no alternatives, so a filled fallback reads the same
   const tops = Array.isArray(logprobs.top_logprobs) ? logprobs.top_logprobs : []
   const entries: LogprobEntry[] = []
   for (let position = 0; position < values.length; position += 1) {

@@ -61,6 +61,11 @@ function withFault(
 
 const toolRequest: ChatRequest = { model: MODEL, messages, tools }
 
+/** A pause after `afterChunks` chunks, long enough for the client to read them before the next fault. */
+function stallBefore(afterChunks: number): MockFault {
+  return { kind: 'stall', afterChunks, ms: 200 }
+}
+
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()))
 })
@@ -285,27 +290,34 @@ describe('faults over real HTTP', () => {
   ]
 
   it.each(cases)(
-    '%s after 3 chunks: StreamInterruptedError keeps the partial record',
+    '%s after 3 chunks: StreamInterruptedError keeps the partial record of what arrived',
     async (_name, fault, message) => {
+      // a reset discards whatever the client had not read yet, so the server first pauses long enough for
+      // the three chunks to be read: the partial record is then exact for every kind of fault
+      const faulty =
+        fault.kind === 'reset'
+          ? clientFor(await serve({ policy: { script: [TEXT_REPLY] }, faults: [stallBefore(3), fault] }))
+          : withFault(server, fault)
       const error = (await rejection(
-        withFault(server, fault).chat.stream({ model: MODEL, messages }).final(),
+        faulty.chat.stream({ model: MODEL, messages }).final(),
       )) as StreamInterruptedError
       expect(StreamInterruptedError.isInstance(error)).toBe(true)
       expect(error.message).toMatch(message)
-      if (fault.kind === 'reset') {
-        // a reset may also lose the bytes still in the server's socket buffer: whatever arrived is a prefix
-        const arrived = error.partialRecord?.tokenIds ?? []
-        expect(server.tokenizer.encode(TEXT_REPLY).slice(0, arrived.length)).toEqual(arrived)
-        return
-      }
+      expect(error.partialRecords).toHaveLength(1)
       const partial = error.partialRecord!
       expect(partial.complete).toBe(false)
       expect(partial.verification.status).toBe('incomplete')
+      expect(partial.verification.issues).toEqual([
+        `the call did not finish (${error.message}): the ids are only what arrived before the failure`,
+      ])
       expect(partial.promptTokenIds).toEqual(
         server.tokenizer.encodeChat(messages, { addGenerationPrompt: true }),
       )
       // the role chunk and two one-token chunks arrived before the fault
-      expect(partial.tokenIds).toEqual(server.tokenizer.encode(TEXT_REPLY).slice(0, 2))
+      const replyIds = server.tokenizer.encode(TEXT_REPLY)
+      expect(partial.tokenIds).toEqual(replyIds.slice(0, 2))
+      expect(partial.text).toBe(server.tokenizer.decode(replyIds.slice(0, 2)))
+      expect(partial.finishReason).toBeNull()
       if (fault.kind === 'mid-stream-error') expect(error.statusCode).toBe(503)
     },
   )

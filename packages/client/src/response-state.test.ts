@@ -3,7 +3,7 @@ import { buildRecords } from './build-records'
 import { EventBatch } from './event-batch'
 import type { ResponseSettings } from './response-settings'
 import { ResponseState } from './response-state'
-import { MalformedResponseError } from './wire-errors'
+import { MalformedResponseError, ServerErrorPayload } from './wire-errors'
 
 const timing = { startedAt: 1, firstByteAt: 2, endedAt: 3 }
 
@@ -129,6 +129,73 @@ describe('ResponseState', () => {
     expect(record!.tokenIds).toEqual([1, 2])
     expect(record!.logprobs).toBeNull()
     expect(record!.verification.status).toBe('verified')
+  })
+
+  it('logprobs are checked per chunk: misalignments that cancel out over the stream still drop them', () => {
+    // chunk 1 has 2 ids and 1 logprob, chunk 2 has 1 id and 2 logprobs: 3 of each in total, but shifted
+    const entries = (...logprobs: number[]) => ({
+      content: logprobs.map((logprob) => ({ token: 'a', logprob, top_logprobs: [] })),
+    })
+    const read = reader({ logprobsRequested: true })
+    read.response.apply(
+      chunk({ delta: { content: 'x' }, token_ids: [1, 2], logprobs: entries(-1) }, { prompt_token_ids: [9] }),
+    )
+    read.response.apply(
+      chunk({ delta: { content: 'y' }, finish_reason: 'stop', token_ids: [3], logprobs: entries(-2, -3) }),
+    )
+    read.response.apply(usage(1, 3))
+    const [record] = read.records()
+    expect(record!.tokenIds).toEqual([1, 2, 3])
+    expect(record!.logprobs).toBeNull()
+    expect(record!.topLogprobs).toBeNull()
+    // the ids stay exact: only the logprobs are given up
+    expect(record!.verification.status).toBe('verified')
+    // and neither chunk's token-delta event pairs its ids with logprobs that are not theirs
+    const deltas = read.events.take().filter((event) => event.type === 'token-delta')
+    expect(deltas).toEqual([
+      { type: 'token-delta', choiceIndex: 0, tokenIds: [1, 2], logprobs: null, topLogprobs: null },
+      { type: 'token-delta', choiceIndex: 0, tokenIds: [3], logprobs: null, topLogprobs: null },
+    ])
+  })
+
+  it('a stream whose last id (the EOS) went missing is a mismatch naming the one missing id', () => {
+    const read = reader()
+    read.response.apply(
+      chunk({ delta: { content: 'Hi' }, token_ids: [5, 6] }, { prompt_token_ids: [1, 2, 3] }),
+    )
+    // the finish chunk carries the EOS token: a proxy dropped its id
+    read.response.apply(chunk({ delta: { content: '' }, finish_reason: 'stop', token_ids: [] }))
+    read.response.apply(usage(3, 3))
+    const verification = read.records()[0]!.verification
+    expect(verification).toMatchObject({
+      status: 'mismatch',
+      verified: false,
+      completionIdsCount: 2,
+      usageCompletionTokens: 3,
+    })
+    expect(verification.issues[0]).toMatch(
+      /^completion ids: 2 received but usage.completion_tokens is 3 \(1 missing\)/,
+    )
+  })
+
+  it('prompt ids one short of usage.prompt_tokens make the record a mismatch', () => {
+    const read = reader({ streaming: false })
+    read.response.apply({
+      id: 'c',
+      model: 'm',
+      choices: [{ index: 0, message: { content: 'Hi' }, finish_reason: 'stop', token_ids: [5, 6] }],
+      usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 },
+      prompt_token_ids: [1, 2, 3],
+    })
+    expect(read.records()[0]!.verification).toEqual({
+      status: 'mismatch',
+      verified: false,
+      promptIdsCount: 3,
+      usagePromptTokens: 4,
+      completionIdsCount: 2,
+      usageCompletionTokens: 2,
+      issues: ['prompt ids: 3 received but usage.prompt_tokens is 4'],
+    })
   })
 
   it('logprobs of a chunk without token_ids, in a response that has ids, are never counted as aligned', () => {
@@ -273,5 +340,113 @@ describe('ResponseState', () => {
       'usage.completion_tokens is not a token count',
     )
     expect(read.records(false, 'test')[0]!.text).toBe('')
+  })
+})
+
+describe('ResponseState: the response as a whole', () => {
+  it('an error payload with nothing readable is an unknown server error; `error: null` is no error', () => {
+    const read = reader()
+    expect(() => read.response.apply({ error: 5, choices: [] })).toThrow(
+      new ServerErrorPayload('unknown server error', {}),
+    )
+    expect(() => read.response.apply({ error: { message: 'boom', code: 500 }, choices: [] })).toThrow('boom')
+    read.response.apply({ error: null, choices: [] })
+    expect(read.response.started).toBe(true)
+  })
+
+  it('names a choice that is not an object', () => {
+    expect(() => reader().response.apply({ choices: [{ index: 0, delta: {} }, 'x'] })).toThrow(
+      new MalformedResponseError('choices[1] is not an object'),
+    )
+  })
+
+  it('chat prompt ids: the first chunk that has them wins; malformed ones name the field', () => {
+    const read = reader()
+    read.response.apply(chunk({ delta: { content: '' } }, { prompt_token_ids: [1, 2] }))
+    read.response.apply(chunk({ delta: { content: 'a' }, token_ids: [5] }, { prompt_token_ids: [3] }))
+    expect(read.response.promptTokenIds).toEqual([1, 2])
+    expect(() => reader().response.apply(chunk({ delta: {} }, { prompt_token_ids: [-1] }))).toThrow(
+      new MalformedResponseError(
+        'prompt_token_ids[0] is -1, not a token id (an integer from 0 to 4294967295)',
+      ),
+    )
+    // completions carry prompt ids per choice: a top-level list is not theirs and is not read
+    const completion = reader({ kind: 'completion' })
+    completion.response.apply({ choices: [{ index: 0, text: 'x', token_ids: [1] }], prompt_token_ids: 'x' })
+    expect(completion.response.promptTokenIds).toBeNull()
+  })
+
+  it('keeps the latest usage: a later chunk without usage does not erase it', () => {
+    const read = reader()
+    read.response.apply(chunk({ delta: { content: 'a' }, token_ids: [1] }, { prompt_token_ids: [9] }))
+    read.response.apply(usage(1, 1))
+    read.response.apply(chunk({ delta: {} }, { usage: null }))
+    expect(read.response.usage).toEqual({ promptTokens: 1, completionTokens: 1, totalTokens: 2 })
+  })
+
+  it('reads id and model only when they are strings; response-start falls back to the requested model', () => {
+    const read = reader({ requestedModel: 'asked' })
+    read.response.apply({ id: 5, model: 7, choices: [{ index: 0, delta: { content: 'x' } }] })
+    expect([read.response.responseId, read.response.model]).toEqual([null, null])
+    expect(read.events.take()[0]).toEqual({
+      type: 'response-start',
+      responseId: '',
+      model: 'asked',
+      promptTokenIds: null,
+    })
+    const nothing = reader({ requestedModel: null })
+    nothing.response.apply({ choices: [] })
+    expect(nothing.events.take()[0]).toEqual({
+      type: 'response-start',
+      responseId: '',
+      model: '',
+      promptTokenIds: null,
+    })
+  })
+
+  it('choices are kept apart by index; a missing index is the position; skipped indexes leave no record', () => {
+    const read = reader({ choiceCount: 3 })
+    read.response.apply({
+      id: 'r',
+      choices: [{ delta: { content: 'first' } }, { index: 2, delta: { content: 'third' } }],
+    })
+    expect(read.response.choices.map((choice) => [choice.index, choice.text])).toEqual([
+      [0, 'first'],
+      [2, 'third'],
+    ])
+    expect(read.records().map((record) => record.choiceIndex)).toEqual([0, 2])
+  })
+
+  it('with n > 1 each choice is judged on its own ids, never the summed usage, for the max_tokens cut', () => {
+    const read = reader({ maxTokens: 2, choicesPerPrompt: 2, choiceCount: 2 })
+    const cutCall = { tool_calls: [{ index: 0, id: 't', function: { name: 'f', arguments: '{"a": ' } }] }
+    read.response.apply({
+      id: 'r',
+      prompt_token_ids: [9],
+      choices: [
+        { index: 0, delta: cutCall, token_ids: [1, 2], finish_reason: 'tool_calls' },
+        { index: 1, delta: cutCall, token_ids: [3], finish_reason: 'tool_calls' },
+      ],
+    })
+    read.response.apply(usage(1, 3))
+    expect(read.records().map((record) => record.finishReason)).toEqual(['length', 'tool_calls'])
+  })
+
+  it("completions' response-start carries choice 0's prompt ids, only when the first choice is choice 0", () => {
+    const start = (choices: unknown[]) => {
+      const read = reader({ kind: 'completion' })
+      read.response.apply({ id: 'c', choices })
+      return read.events.take()[0]
+    }
+    expect(start([{ index: 0, text: '', prompt_token_ids: [1, 2] }])).toMatchObject({
+      promptTokenIds: [1, 2],
+    })
+    expect(start([{ text: '', prompt_token_ids: [3] }])).toMatchObject({ promptTokenIds: [3] })
+    expect(start([{ index: 1, text: '', prompt_token_ids: [4] }])).toMatchObject({ promptTokenIds: null })
+    expect(start([{ index: 0, text: '' }])).toMatchObject({ promptTokenIds: null })
+    expect(start([])).toMatchObject({ promptTokenIds: null })
+    expect(() => start([{ index: 0, text: '', prompt_token_ids: 'x' }])).toThrow(
+      'choices[0].prompt_token_ids is the string "x", not an array of token ids',
+    )
   })
 })

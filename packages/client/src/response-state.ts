@@ -39,7 +39,8 @@ export class ResponseState {
 
   /** The choices seen so far, in index order. */
   get choices(): ChoiceState[] {
-    return this.#choices.filter((choice) => choice !== undefined)
+    // the array is indexed by choice index: the indexes never seen are holes, which Object.values skips
+    return Object.values(this.#choices)
   }
 
   /**

@@ -72,12 +72,14 @@ export function verifyTokenIds(input: VerificationInput): TokenVerification {
   }
   const completionCount = input.completionIdsCount ?? 0
   if (completionCount !== usage.completionTokens) {
-    const difference = usage.completionTokens - completionCount
+    // exactly one of the two is above 0 here
+    const missing = Math.max(0, usage.completionTokens - completionCount)
+    const surplus = Math.max(0, completionCount - usage.completionTokens)
     const cause =
-      difference > 0 && input.streaming
+      missing > 0 && input.streaming
         ? `: vLLM 0.10.2–0.11 drops the ids of tokens swallowed by a tool or reasoning parser while streaming (vllm-project/vllm#27482); upgrade to vLLM >= 0.12 (vllm-project/vllm#29074) or use the non-streaming call`
         : ''
-    const amount = difference > 0 ? `${difference} missing` : `${-difference} more than counted`
+    const amount = missing > 0 ? `${missing} missing` : `${surplus} more than counted`
     issues.push(
       `completion ids: ${completionCount} received but usage.completion_tokens is ${usage.completionTokens} (${amount})${cause}`,
     )

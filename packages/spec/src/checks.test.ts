@@ -41,6 +41,13 @@ describe('prefix comparison', () => {
     expect(startsWithConcatenation([1, 2], [1, 2], [3])).toBe(false)
     expect(sameIds([1, 2], [1, 2])).toBe(true)
     expect(sameIds([1, 2], [1, 2, 3])).toBe(false)
+    expect(sameIds([1, 2, 3], [1, 2])).toBe(false)
+    expect(sameIds([], [])).toBe(true)
+    // a shorter list never starts with a longer one, even where it ends in the same ids
+    expect(startsWithIds([], [1])).toBe(false)
+    expect(startsWithConcatenation([1, 2], [1], [2, 3])).toBe(false)
+    expect(startsWithConcatenation([1], [1, 2], [])).toBe(false)
+    expect(startsWithConcatenation([1, 2], [], [])).toBe(true)
   })
 })
 

@@ -41,7 +41,7 @@ export function isTokenIdList(value: unknown): value is number[] {
 
 /** `true` when `ids` starts with `prefix` (every id equal, in order). */
 export function startsWithIds(ids: readonly number[], prefix: readonly number[]): boolean {
-  if (ids.length < prefix.length) return false
+  // a shorter `ids` fails at its first missing position: undefined equals no id
   for (let index = 0; index < prefix.length; index += 1) if (ids[index] !== prefix[index]) return false
   return true
 }
@@ -55,7 +55,7 @@ export function startsWithConcatenation(
   first: readonly number[],
   second: readonly number[],
 ): boolean {
-  if (ids.length < first.length + second.length) return false
+  // a shorter `ids` fails at its first missing position: undefined equals no id
   for (let index = 0; index < first.length; index += 1) if (ids[index] !== first[index]) return false
   const offset = first.length
   for (let index = 0; index < second.length; index += 1) {

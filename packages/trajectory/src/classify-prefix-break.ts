@@ -122,7 +122,7 @@ export function classifyBreak(
     return {
       ...base,
       kind: 'template',
-      detail: `special-token sequence differs at special token #${skeletonDrift.position}: context has ${describe(skeletonDrift.contextId)}, prompt has ${describe(skeletonDrift.promptId)}`,
+      detail: `special-token sequence differs at special token #${skeletonDrift.position}: context has id ${skeletonDrift.contextId}, prompt has id ${skeletonDrift.promptId}`,
     }
   }
   // without the family's special-token ids a template change cannot be told apart from other edits
@@ -171,17 +171,14 @@ function findSkeletonDrift(
   context: readonly number[],
   prompt: readonly number[],
   specialTokenIds: ReadonlySet<number>,
-): { position: number; contextId: number | undefined; promptId: number | undefined } | null {
+): { position: number; contextId: number; promptId: number } | null {
   const contextSkeleton = specialTokenSkeleton(context, specialTokenIds)
   const promptSkeleton = specialTokenSkeleton(prompt, specialTokenIds)
   const position = findDriftIndex(contextSkeleton, promptSkeleton)
   if (position === -1 || position === contextSkeleton.length || position === promptSkeleton.length)
     return null
-  return { position, contextId: contextSkeleton[position], promptId: promptSkeleton[position] }
-}
-
-function describe(id: number | undefined): string {
-  return id === undefined ? 'nothing' : `id ${id}`
+  // inside both skeletons, so both ids exist
+  return { position, contextId: contextSkeleton[position]!, promptId: promptSkeleton[position]! }
 }
 
 function findTextDrift(left: string, right: string): number {

@@ -10,6 +10,7 @@ describe('findDriftIndex', () => {
     expect(findDriftIndex([1, 2], [1, 2, 3])).toBe(2)
     expect(findDriftIndex([1, 2, 3], [1, 2])).toBe(2)
     expect(findDriftIndex([], [5])).toBe(0)
+    expect(findDriftIndex([5], [])).toBe(0)
   })
   it('returns -1 for equal sequences', () => {
     expect(findDriftIndex([1, 2], [1, 2])).toBe(-1)

@@ -8,9 +8,8 @@
  * findDriftIndex([1, 2], [1, 2])       // -1
  */
 export function findDriftIndex(left: readonly number[], right: readonly number[]): number {
-  const shared = Math.min(left.length, right.length)
-  for (let index = 0; index < shared; index += 1) {
-    if (left[index] !== right[index]) return index
-  }
-  return left.length === right.length ? -1 : shared
+  let index = 0
+  // past the end of the shorter one, undefined differs from every id
+  while (index < left.length && left[index] === right[index]) index += 1
+  return index === left.length && index === right.length ? -1 : index
 }

@@ -18,13 +18,7 @@ export function materialize(sequence: OpenSequence, index: number): TrainingSequ
   const { manager } = sequence
   const lossMask = manager.lossMask.slice()
   const logprobs = manager.logprobs.slice()
-  let logprobsComplete = true
-  for (let position = 0; position < lossMask.length; position += 1) {
-    if (lossMask[position] === 1 && logprobs[position] === null) {
-      logprobsComplete = false
-      break
-    }
-  }
+  const logprobsComplete = lossMask.every((mask, position) => mask === 0 || logprobs[position] !== null)
   return {
     index,
     tokenIds: manager.tokenIds.slice(),

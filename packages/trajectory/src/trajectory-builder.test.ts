@@ -139,6 +139,30 @@ describe('buildTrajectory: prefix merging', () => {
     })
   })
 
+  it('every id of the previous prompt and response counts: one differing id at either end is a break', () => {
+    // the last response id (here the closing token), the last prompt id, and the first ids of each part
+    const context = [...prompt1, ...response1]
+    for (const position of [0, prompt1.length - 1, prompt1.length, context.length - 1]) {
+      const changed = context.slice()
+      changed[position] = 9
+      const trajectory = buildTrajectory([recordOf(prompt1, response1), recordOf([...changed, 7], response2)])
+      expect(trajectory.metrics.turnsMerged, `position ${position}`).toBe(0)
+      expect(trajectory.sequences, `position ${position}`).toHaveLength(2)
+      expect(trajectory.breaks.map((found) => found.driftIndex)).toEqual([position])
+    }
+  })
+
+  it('a prompt that holds the previous context only up to its last response id is a break', () => {
+    // the new prompt stops one id short of the previous response: a rewound call, never a merge
+    const context = [...prompt1, ...response1]
+    const trajectory = buildTrajectory([
+      recordOf(prompt1, response1),
+      recordOf(context.slice(0, -1), response2),
+    ])
+    expect(trajectory.metrics.turnsMerged).toBe(0)
+    expect(trajectory.breaks).toMatchObject([{ kind: 'other', driftIndex: context.length - 1 }])
+  })
+
   it('reports each add and builds independent snapshots', () => {
     const builder = new TrajectoryBuilder({ specialTokenIds })
     const [first, second] = cleanRollout()

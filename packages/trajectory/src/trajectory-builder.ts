@@ -64,7 +64,9 @@ export class TrajectoryBuilder {
   #lossyMerges = 0
   #tokensInPerTurnRows = 0
   // the previous included turn's ids, against which the next prompt is checked (never copied)
+  // Stryker disable next-line ArrayDeclaration: never read before the first sequence sets it
   #lastPrompt: readonly number[] = []
+  // Stryker disable next-line ArrayDeclaration: never read before the first sequence sets it
   #lastResponse: readonly number[] = []
   #seenResponses = new Map<string, SeenResponse[]>()
 
@@ -74,7 +76,10 @@ export class TrajectoryBuilder {
    */
   constructor(options: TrajectoryOptions = {}) {
     const read = new OptionReader('new TrajectoryBuilder', options).rejectUnknown(OPTION_NAMES)
-    this.#onBreak = read.oneOf('onBreak', BREAK_POLICIES) ?? 'new-sequence'
+    this.#onBreak =
+      read.oneOf('onBreak', BREAK_POLICIES) ??
+      // Stryker disable next-line StringLiteral: only 'throw' and 'merge-lossy' are tested for, so any default value starts new sequences
+      'new-sequence'
     this.#unverified = read.oneOf('unverified', UNVERIFIED_POLICIES) ?? 'exclude'
     this.#strictLogprobs = read.boolean('strictLogprobs') ?? false
     this.#specialTokenIds = readSpecialTokenIds(read)
@@ -147,8 +152,9 @@ export class TrajectoryBuilder {
     }
     if (this.#onBreak === 'throw') throw new PrefixBreakError(finding)
     this.#breaks.push(finding)
-    if (this.#onBreak === 'merge-lossy' && this.#specialTokenIds !== undefined) {
-      const mergePoint = findClosingTokenAlignment(context, promptIds, this.#specialTokenIds)
+    if (this.#onBreak === 'merge-lossy') {
+      // the constructor refuses merge-lossy without specialTokenIds
+      const mergePoint = findClosingTokenAlignment(context, promptIds, this.#specialTokenIds!)
       if (mergePoint !== null) {
         this.#append(current, turnIndex, record, promptIds.slice(mergePoint.offset), responseIds, 'lossy')
         current.issues.push(
@@ -203,7 +209,9 @@ export class TrajectoryBuilder {
     this.#turnsMerged = 0
     this.#lossyMerges = 0
     this.#tokensInPerTurnRows = 0
+    // Stryker disable next-line ArrayDeclaration: never read before the next first sequence sets it
     this.#lastPrompt = []
+    // Stryker disable next-line ArrayDeclaration: never read before the next first sequence sets it
     this.#lastResponse = []
     this.#seenResponses = new Map()
   }
@@ -215,7 +223,6 @@ export class TrajectoryBuilder {
       const sibling = earlier.choiceIndex !== record.choiceIndex
       // ids are compared too: a proxy that sends one constant id for every call must not trip this
       const repeated =
-        !sibling &&
         sameNonNullIds(earlier.promptIds, record.promptTokenIds) &&
         sameNonNullIds(earlier.responseIds, record.tokenIds)
       if (sibling || repeated) {
@@ -260,6 +267,7 @@ export class TrajectoryBuilder {
     responseIds: readonly number[],
   ): void {
     const sequence: OpenSequence = {
+      // Stryker disable next-line ObjectLiteral: `#place` already threw on what a strict manager would refuse
       manager: new TokenManager({ strict: this.#strictLogprobs }),
       promptLength: promptIds.length,
       turns: [],
@@ -282,6 +290,7 @@ export class TrajectoryBuilder {
     const responseStart = sequence.manager.length
     sequence.manager.addResponse(responseIds, record.logprobs)
     const verified = record.verification.verified
+    // Stryker disable next-line OptionalChaining: `#place` only appends records with prompt ids
     this.#tokensInPerTurnRows += (record.promptTokenIds?.length ?? 0) + responseIds.length
     sequence.turns.push({
       turnIndex,
@@ -300,6 +309,7 @@ export class TrajectoryBuilder {
         `turn ${turnIndex}: token ids not verified (${record.verification.status})${issues ? `: ${issues}` : ''}`,
       )
     }
+    // Stryker disable next-line ArrayDeclaration: `#place` only appends records with prompt ids
     this.#lastPrompt = record.promptTokenIds ?? []
     this.#lastResponse = responseIds
   }

@@ -9,10 +9,11 @@ import {
 } from '@strands-agents/sdk'
 import { InvalidOptionError } from '@vllm-tito/spec'
 import { makeRecord } from '@vllm-tito/spec/testing'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test, vi } from 'vitest'
 import { composeCallbacks } from '../compose-callbacks'
 import { JsonlFileSink } from '../jsonl-file-sink'
 import { MemorySink } from '../memory-sink'
+import { tokenRecordAttributes } from '../otel/token-record-attributes'
 import { readJsonlRecords } from '../read-jsonl-records'
 import type { RecorderError } from '../recorder-error'
 import { TokenRecorder as CoreTokenRecorder } from '../token-recorder'
@@ -20,6 +21,12 @@ import { createStrandsRecorderPlugin, STRANDS_RECORDER_PLUGIN_NAME } from './cre
 import { extractStrandsMessageStop } from './extract-strands-message-stop'
 import { makeAgent, rolloutRecord, ScriptedModel, twoTurnScript } from './test-support'
 import { VLLMTokenRecorder } from './vllm-token-recorder'
+
+// the attribute builder, wrapped to count its calls (it still computes what it did)
+vi.mock('../otel/token-record-attributes', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../otel/token-record-attributes')>()
+  return { ...original, tokenRecordAttributes: vi.fn(original.tokenRecordAttributes) }
+})
 
 const folder = mkdtempSync(join(tmpdir(), 'recorder-strands-'))
 
@@ -116,11 +123,17 @@ describe('as a Strands plugin: new Agent({ plugins: [recorder] })', () => {
     expect(new VLLMTokenRecorder({ spanWriter: own }).spanWriter).toBe(own)
   })
 
-  test('with no tracer provider registered the default span writer costs nothing and fails nothing', async () => {
+  test('with no tracer provider registered the default span writer runs per call, computes no attributes and fails nothing', async () => {
     const errors: RecorderError[] = []
     const recorder = new VLLMTokenRecorder({ onError: (error) => errors.push(error) })
-    await makeAgent(new ScriptedModel(twoTurnScript(5)), [recorder]).invoke('add 5 and 1')
-    expect(recorder.history).toHaveLength(2)
+    const writeSpan = vi.spyOn(recorder.spanWriter!, 'writeSpan')
+    vi.mocked(tokenRecordAttributes).mockClear()
+    const script = twoTurnScript(5)
+    await makeAgent(new ScriptedModel(script), [recorder]).invoke('add 5 and 1')
+    expect(recorder.history).toEqual([script[0]?.record, script[1]?.record])
+    // the writer ran for both calls, but the global API's spans are non-recording: no attribute was computed
+    expect(writeSpan).toHaveBeenCalledTimes(2)
+    expect(tokenRecordAttributes).not.toHaveBeenCalled()
     expect(errors).toEqual([])
   })
 })

@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM script without type declarations
+import { belowTarget, markdownTable, scoreRows } from './mutation/score-table.mjs'
+
+const roots: string[] = []
+
+afterEach(() => {
+  for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+const mutants = (...statuses: string[]) => statuses.map((status) => ({ status }))
+
+describe('mutation score table', () => {
+  it('scores detected (killed + timeout) over valid mutants; ignored and compile errors do not count', () => {
+    const rows = scoreRows({
+      files: {
+        'packages/b.ts': { mutants: mutants('Killed', 'Killed', 'Timeout', 'Survived', 'Ignored') },
+        'packages/a.ts': { mutants: mutants('Killed', 'NoCoverage', 'CompileError') },
+        'packages/c.ts': { mutants: mutants('Ignored') },
+      },
+    })
+    expect(rows).toEqual([
+      { file: 'packages/a.ts', killed: 1, survived: 0, noCoverage: 1, timeout: 0, ignored: 0, score: 50 },
+      { file: 'packages/b.ts', killed: 2, survived: 1, noCoverage: 0, timeout: 1, ignored: 1, score: 75 },
+      { file: 'packages/c.ts', killed: 0, survived: 0, noCoverage: 0, timeout: 0, ignored: 1, score: null },
+    ])
+    expect(markdownTable(rows).split('\n')).toEqual([
+      '| file | killed | survived | no coverage | timeout | equivalent (ignored) | score |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| packages/a.ts | 1 | 0 | 1 | 0 | 0 | 50.0 % |',
+      '| packages/b.ts | 2 | 1 | 0 | 1 | 1 | 75.0 % |',
+      '| packages/c.ts | 0 | 0 | 0 | 0 | 1 | n/a |',
+    ])
+  })
+
+  it('flags the files under 90 %, not those at 90 % or without valid mutants', () => {
+    const rows = scoreRows({
+      files: {
+        'at.ts': { mutants: mutants(...Array(9).fill('Killed'), 'Survived') },
+        'under.ts': { mutants: mutants(...Array(8).fill('Killed'), 'Survived', 'NoCoverage') },
+        'none.ts': { mutants: [] },
+      },
+    })
+    expect(belowTarget(rows).map((row: { file: string }) => row.file)).toEqual(['under.ts'])
+  })
+})
+
+describe("the sandbox's node_modules links", () => {
+  it('point workspace packages at the sandbox copy and everything else at the real installed path', () => {
+    const repository = mkdtempSync(join(tmpdir(), 'mutation-links-'))
+    roots.push(repository)
+    const write = (path: string, text = '') => {
+      mkdirSync(join(repository, path, '..'), { recursive: true })
+      writeFileSync(join(repository, path), text)
+    }
+    write('pnpm-workspace.yaml', 'packages: [packages/*]\n')
+    write('packages/spec/src/index.ts')
+    write('packages/client/src/index.ts')
+    write('node_modules/.pnpm/left-pad@1.0.0/node_modules/left-pad/index.js')
+    write('node_modules/.vite-temp/config.mjs')
+    mkdirSync(join(repository, 'packages/client/node_modules/@vllm-tito'), { recursive: true })
+    symlinkSync('../../../spec', join(repository, 'packages/client/node_modules/@vllm-tito/spec'))
+    symlinkSync(
+      '../../../node_modules/.pnpm/left-pad@1.0.0/node_modules/left-pad',
+      join(repository, 'packages/client/node_modules/left-pad'),
+    )
+    // the sandbox as Stryker fills it: the files, without node_modules
+    const sandbox = join(repository, '.stryker-tmp/sandbox-1')
+    mkdirSync(join(sandbox, 'packages/spec/src'), { recursive: true })
+    mkdirSync(join(sandbox, 'packages/client/src'), { recursive: true })
+
+    const script = fileURLToPath(new URL('./mutation/link-node-modules.mjs', import.meta.url))
+    const output = execFileSync(process.execPath, [script], {
+      cwd: sandbox,
+      env: { ...process.env, MUTATION_REPOSITORY: repository },
+      encoding: 'utf8',
+    })
+    expect(output.trim()).toBe(`linked 2 node_modules folders into ${sandbox}`)
+    const client = join(sandbox, 'packages/client/node_modules')
+    // the workspace link is recreated as it was, so it resolves to the sandbox's (mutated) spec
+    expect(readlinkSync(join(client, '@vllm-tito/spec'))).toBe('../../../spec')
+    expect(realpathSync(join(client, '@vllm-tito/spec'))).toBe(realpathSync(join(sandbox, 'packages/spec')))
+    // an installed package is linked by its real path in the repository
+    expect(readlinkSync(join(client, 'left-pad'))).toBe(
+      realpathSync(join(repository, 'node_modules/.pnpm/left-pad@1.0.0/node_modules/left-pad')),
+    )
+    expect(readlinkSync(join(sandbox, 'node_modules/.pnpm'))).toBe(
+      realpathSync(join(repository, 'node_modules/.pnpm')),
+    )
+    // vite's temporary folder is never shared with the repository
+    expect(() => readlinkSync(join(sandbox, 'node_modules/.vite-temp'))).toThrow(/ENOENT/)
+  })
+})
