@@ -262,7 +262,7 @@ interface MockVllmServer {
 
 /**
  * Starts a mock vLLM server (OpenAI-compatible routes, `/tokenize`, `/detokenize`, `/health`, `/version`,
- * `/v1/models`) with the real Qwen3 tokenizer. Resolves once it listens.
+ * `/v1/models`, `/metrics` with vLLM's prompt and generation token counters) with the real Qwen3 tokenizer. Resolves once it listens.
  *
  * @throws InvalidOptionError (the promise rejects) naming a bad or misspelt option, before anything listens.
  */
