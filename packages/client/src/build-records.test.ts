@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { chatSettings, testTiming } from './__fixtures__/response-settings'
 import { buildRecords } from './build-records'
 import type { ResponseSettings } from './response-settings'
 import { ResponseState } from './response-state'
 
-const timing = { startedAt: 1, firstByteAt: 2, endedAt: 3 }
+const timing = testTiming
 
 function settings(overrides: Partial<ResponseSettings> = {}): ResponseSettings {
-  return {
-    kind: 'chat',
-    streaming: false,
-    requestedModel: 'm',
-    logprobsRequested: false,
-    topLogprobsRequested: false,
-    tokensAsTokenIds: false,
-    idsNotRequested: false,
-    maxTokens: null,
-    choicesPerPrompt: 1,
-    choiceCount: 1,
-    ...overrides,
-  }
+  return chatSettings({ streaming: false, ...overrides })
 }
 
 function recordsOf(overrides: Partial<ResponseSettings>, ...chunks: unknown[]) {

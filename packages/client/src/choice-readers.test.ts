@@ -1,30 +1,16 @@
 import { describe, expect, it } from 'vitest'
+import { chatSettings, testTiming } from './__fixtures__/response-settings'
 import { buildRecords } from './build-records'
 import { EventBatch } from './event-batch'
 import type { ResponseSettings } from './response-settings'
 import { ResponseState } from './response-state'
 import { MalformedResponseError } from './wire-errors'
 
-const timing = { startedAt: 1, firstByteAt: 2, endedAt: 3 }
+const timing = testTiming
 
 function reader(overrides: Partial<ResponseSettings> = {}) {
   const events = new EventBatch()
-  const response = new ResponseState(
-    {
-      kind: 'chat',
-      streaming: true,
-      requestedModel: 'm',
-      logprobsRequested: false,
-      topLogprobsRequested: false,
-      tokensAsTokenIds: false,
-      idsNotRequested: false,
-      maxTokens: null,
-      choicesPerPrompt: 1,
-      choiceCount: 1,
-      ...overrides,
-    },
-    events,
-  )
+  const response = new ResponseState(chatSettings(overrides), events)
   const apply = (...choices: unknown[]) => response.apply({ id: 'r', model: 'm', choices })
   return { response, events, apply, record: () => buildRecords(response, { timing, complete: true })[0]! }
 }

@@ -1,23 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { chatSettings } from './__fixtures__/response-settings'
 import { ChoiceState } from './choice-state'
 import { EventBatch } from './event-batch'
 import type { LogprobEntry } from './logprob-entries'
 import type { ResponseSettings } from './response-settings'
 
 function settings(overrides: Partial<ResponseSettings> = {}): ResponseSettings {
-  return {
-    kind: 'chat',
-    streaming: true,
-    requestedModel: 'm',
-    logprobsRequested: true,
-    topLogprobsRequested: false,
-    tokensAsTokenIds: false,
-    idsNotRequested: false,
-    maxTokens: null,
-    choicesPerPrompt: 1,
-    choiceCount: 1,
-    ...overrides,
-  }
+  return chatSettings({ logprobsRequested: true, ...overrides })
 }
 
 function choice(overrides: Partial<ResponseSettings> = {}, index = 0) {

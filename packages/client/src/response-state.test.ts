@@ -1,27 +1,14 @@
 import { describe, expect, it } from 'vitest'
+import { chatSettings, testTiming } from './__fixtures__/response-settings'
 import { buildRecords } from './build-records'
 import { EventBatch } from './event-batch'
 import type { ResponseSettings } from './response-settings'
 import { ResponseState } from './response-state'
 import { MalformedResponseError, ServerErrorPayload } from './wire-errors'
 
-const timing = { startedAt: 1, firstByteAt: 2, endedAt: 3 }
+const timing = testTiming
 
-function settings(overrides: Partial<ResponseSettings> = {}): ResponseSettings {
-  return {
-    kind: 'chat',
-    streaming: true,
-    requestedModel: 'm',
-    logprobsRequested: false,
-    topLogprobsRequested: false,
-    tokensAsTokenIds: false,
-    idsNotRequested: false,
-    maxTokens: null,
-    choicesPerPrompt: 1,
-    choiceCount: 1,
-    ...overrides,
-  }
-}
+const settings = chatSettings
 
 function chunk(choice: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return { id: 'chatcmpl-x', model: 'm', choices: [{ index: 0, ...choice }], ...extra }
