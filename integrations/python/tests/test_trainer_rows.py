@@ -6,7 +6,7 @@ SkyRL's ``GeneratorOutput`` / ``TrajectoryID`` (skyrl/train/generators/base.py) 
 ``validate_generator_output`` (skyrl/train/utils/trainer_utils.py), slime's ``Sample`` with ``Status``
 (slime/utils/types.py), and the way Agent Lightning's verl bridge indexes a triplet
 (agentlightning/verl/rollout_adapter.py). The stand-ins are written from that behaviour, in our own code;
-see docs/trainer-formats.md for the rules and the upstream links.
+see docs/trainer-rows.md for the rules and the upstream links.
 
 Run from the repository root: ``python3 -m pytest integrations/python/tests -q``. The fixture runs the example
 into a temporary folder (Node 22 and pnpm on PATH), or reads the files from ``TRAINER_ROWS_DIR`` when it is set.

@@ -17,7 +17,7 @@ export interface FinishFacts {
 
 /**
  * The finish reason to report. vLLM 0.10.2 said `tool_calls` whenever its tool parser had seen a call, even when
- * the engine stopped on `length` (see `docs/vllm-wire-format.md`, "Finish reasons"). A choice that generated
+ * the engine stopped on `length` (see `docs/vllm-wire-protocol.md`, "Finish reasons"). A choice that generated
  * exactly `max_tokens` tokens and whose last call's arguments are cut-off JSON was truncated: it reads `length`.
  * Every other reason passes through unchanged.
  */

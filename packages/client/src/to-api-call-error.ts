@@ -12,7 +12,7 @@ import { readDetailInfo, readErrorInfo } from './wire-errors'
  * vLLM's context-overflow texts all say "context length": "This model's maximum context length is …"
  * (≤ 0.9, 0.10–0.15, ≥ vllm-project/vllm#36197), "'max_tokens' … is too large … maximum context length"
  * (0.10–0.15) and "… the model's context length is only …" (≈0.16–0.17, tokens and characters variants).
- * See `docs/vllm-wire-format.md`, "Context overflow".
+ * See `docs/vllm-wire-protocol.md`, "Context overflow".
  */
 const CONTEXT_OVERFLOW_PATTERN = /context length/i
 
