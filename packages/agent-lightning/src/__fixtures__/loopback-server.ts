@@ -1,5 +1,5 @@
 import type { Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 
 /** A test server listening on loopback. */
 export interface LoopbackServer {
@@ -9,21 +9,7 @@ export interface LoopbackServer {
   close(): Promise<void>
 }
 
-/** Starts `server` on a free port of 127.0.0.1, keeping track of its connections so `close` can end them. */
+/** Starts `server` on a free port of 127.0.0.1; `close` ends its open connections too. */
 export async function listenOnLoopback(server: Server): Promise<LoopbackServer> {
-  const sockets = new Set<Socket>()
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      }),
-  }
+  return { origin: await listenHttp(server, 0, '127.0.0.1'), close: () => closeHttp(server) }
 }

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { closeHttp, listenHttp } from '@vllm-tito/spec/internal'
 
 /** A loopback HTTP proxy in front of a server, counting the requests still open on it. */
 export interface CountingProxy {
@@ -30,7 +30,6 @@ export async function startCountingProxy(
   let inFlight = 0
   let received = 0
   const idleWaiters = new Set<() => void>()
-  const sockets = new Set<Socket>()
   const server = createServer((incoming, outgoing) => {
     const path = (incoming.url ?? '').split('?')[0]!
     if (options.notFound?.includes(path)) {
@@ -79,14 +78,9 @@ export async function startCountingProxy(
     })
     incoming.pipe(upstream)
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const baseUrl = await listenHttp(server, 0, '127.0.0.1')
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     get inFlight() {
       return inFlight
     },
@@ -108,11 +102,6 @@ export async function startCountingProxy(
         idleWaiters.add(wake)
       })
     },
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      })
-    },
+    close: () => closeHttp(server),
   }
 }
