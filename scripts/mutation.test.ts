@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import {
+  existsSync,
   mkdirSync,
+  readFileSync,
   mkdtempSync,
   readlinkSync,
   realpathSync,
@@ -14,6 +16,8 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM script without type declarations
 import { belowTarget, markdownTable, scoreRows } from './mutation/score-table.mjs'
+// @ts-expect-error plain ESM script without type declarations
+import { MUTATION_GROUPS, RANGE_ANCHORS } from './mutation/groups.mjs'
 
 const roots: string[] = []
 
@@ -102,5 +106,33 @@ describe("the sandbox's node_modules links", () => {
     )
     // vite's temporary folder is never shared with the repository
     expect(() => readlinkSync(join(sandbox, 'node_modules/.vite-temp'))).toThrow(/ENOENT/)
+  })
+})
+
+describe('the mutation groups', () => {
+  const repository = fileURLToPath(new URL('..', import.meta.url))
+  const groups = MUTATION_GROUPS as Record<string, { mutate: string[]; testPackages: string[] }>
+  const anchors = RANGE_ANCHORS as Record<string, [string, string]>
+  const entries = Object.values(groups).flatMap((group) => group.mutate)
+
+  it('name files that exist and test packages that have a vitest config', () => {
+    for (const entry of entries) expect(existsSync(join(repository, entry.split(':')[0]!)), entry).toBe(true)
+    for (const name of Object.values(groups).flatMap((group) => group.testPackages)) {
+      expect(existsSync(join(repository, 'packages', name, 'vitest.config.ts')), name).toBe(true)
+    }
+  })
+
+  it('give every line range an anchor, and each range still starts and ends on its anchored lines', () => {
+    const ranges = entries.filter((entry) => entry.includes(':'))
+    expect(ranges.length).toBeGreaterThan(0)
+    expect(Object.keys(anchors).sort()).toEqual([...ranges].sort())
+    for (const range of ranges) {
+      const [, file, from, to] = /^(.+):(\d+)-(\d+)$/.exec(range) ?? []
+      expect(file, `${range} is not file:from-to`).toBeDefined()
+      const lines = readFileSync(join(repository, file!), 'utf8').split('\n')
+      const [first, last] = anchors[range]!
+      expect(lines[Number(from) - 1], `first line of ${range}`).toContain(first)
+      expect(lines[Number(to) - 1], `last line of ${range}`).toContain(last)
+    }
   })
 })
