@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
-  readFileSync,
   mkdtempSync,
+  readFileSync,
   readlinkSync,
   realpathSync,
   rmSync,
@@ -15,9 +15,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 // @ts-expect-error plain ESM script without type declarations
-import { belowTarget, markdownTable, scoreRows } from './mutation/score-table.mjs'
-// @ts-expect-error plain ESM script without type declarations
 import { MUTATION_GROUPS, RANGE_ANCHORS } from './mutation/groups.mjs'
+// @ts-expect-error plain ESM script without type declarations
+import { belowTarget, markdownTable, scoreRows } from './mutation/score-table.mjs'
 
 const roots: string[] = []
 

@@ -9,10 +9,19 @@
 /** Per `file:from-to` range of a group's `mutate`: [text on line `from`, text on line `to`]. */
 export const RANGE_ANCHORS = {
   'packages/spec/src/checks.ts:43-70': ['export function startsWithIds(', '}'],
-  'packages/mock-vllm/src/chat-completions.ts:206-206': ['result.token_ids = chat.returnTokenIds', 'result.token_ids'],
-  'packages/mock-vllm/src/chat-completions.ts:228-228': ['body.prompt_token_ids = chat.returnTokenIds', 'body.prompt_token_ids'],
+  'packages/mock-vllm/src/chat-completions.ts:206-206': [
+    'result.token_ids = chat.returnTokenIds',
+    'result.token_ids',
+  ],
+  'packages/mock-vllm/src/chat-completions.ts:228-228': [
+    'body.prompt_token_ids = chat.returnTokenIds',
+    'body.prompt_token_ids',
+  ],
   'packages/mock-vllm/src/chat-completions.ts:260-329': ['function* chatStreamPayloads(', '}'],
-  'packages/mock-vllm/src/completions.ts:169-169': ['result.token_ids = completion.returnTokenIds', 'result.token_ids'],
+  'packages/mock-vllm/src/completions.ts:169-169': [
+    'result.token_ids = completion.returnTokenIds',
+    'result.token_ids',
+  ],
   'packages/mock-vllm/src/completions.ts:179-181': ['if (profile.supportsTokenIds) {', '}'],
   'packages/mock-vllm/src/completions.ts:198-244': ['function* completionStreamPayloads(', '}'],
 }
