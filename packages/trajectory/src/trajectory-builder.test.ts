@@ -433,4 +433,15 @@ describe('buildTrajectory: records that do not belong in one rollout', () => {
     const anonymous = cleanRollout().map((record) => ({ ...record, responseId: null, choiceIndex: 1 }))
     expect(buildTrajectory(anonymous, { specialTokenIds }).metrics.turnsMerged).toBe(2)
   })
+
+  it('behind a proxy with one constant response id, still rejects a repeat of any earlier turn, not only the last', () => {
+    const [first, second] = cleanRollout().map((record) => ({ ...record, responseId: 'constant' }))
+    const builder = new TrajectoryBuilder({ specialTokenIds })
+    builder.add(first!)
+    builder.add(second!)
+    const error = catchError(() => builder.add({ ...first! }))
+    expect(DuplicateResponseError.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ turnIndex: 2, earlierTurnIndex: 0, responseId: 'constant' })
+    expect(builder.build().metrics.turnsMerged).toBe(1)
+  })
 })
