@@ -271,6 +271,26 @@ describe('chat stream', () => {
     expect(chunks.slice(2).map((chunk) => chunk.choices[0]!.index)).toEqual([0, 1, 0, 1, 0, 1, 0, 1])
     expect(streamedIds(chunks, 1)).toEqual([9707, 1052, 0, 151645])
   })
+  it('streams n > 1 choices of different lengths: each to its own end, one finish chunk each, ids as in the body', async () => {
+    // a stop id that only choice 0 samples (at its 4th position) ends it early; choice 1 runs to max length
+    const options = { policy: { random: { tokens: 12 } }, seed: 3 } as const
+    const request = { ...hi, n: 2, return_token_ids: true, stop_token_ids: [64751] }
+    const body = JSON.parse(
+      (await post((await start(options)).baseUrl, '/v1/chat/completions', request)).text,
+    )
+    const bodyIds = body.choices.map((choice: { token_ids: number[] }) => choice.token_ids)
+    expect(bodyIds.map((ids: number[]) => ids.length)).toEqual([4, 13])
+    // a fresh server with the same seed samples the same ids for its first request
+    const chunks = sseChunks(
+      (await post((await start(options)).baseUrl, '/v1/chat/completions', { ...request, stream: true })).text,
+    )
+    expect([streamedIds(chunks, 0), streamedIds(chunks, 1)]).toEqual(bodyIds)
+    const finishes = chunks.flatMap((chunk) =>
+      chunk.choices.filter((choice) => choice.finish_reason !== null).map((choice) => choice.index),
+    )
+    expect(finishes).toEqual([0, 1])
+    expect(chunks.at(-1)!.choices[0]).toMatchObject({ index: 1, finish_reason: 'stop', stop_reason: null })
+  })
 })
 
 describe('parser-swallowed tokens in each mode', () => {
@@ -299,6 +319,56 @@ describe('parser-swallowed tokens in each mode', () => {
     expect(streamedIds(chunks)).toHaveLength(chunks[chunks.length - 1]!.usage!.completion_tokens)
     const body = JSON.parse((await post(server.baseUrl, '/v1/chat/completions', { ...hi })).text)
     expect(body.choices[0].message).toMatchObject({ content: '\n\nIt is 4.', reasoning: '\nAdd.\n' })
+  })
+
+  it('current: without return_token_ids or logprobs, a swallowed step sends no frame at all', async () => {
+    const server = await start({ policy: { script: [reasoningReply] } })
+    const chunks = sseChunks(
+      (await post(server.baseUrl, '/v1/chat/completions', { ...hi, stream: true })).text,
+    )
+    // after the role chunk: the 9 steps with text; <think> and </think> send nothing, <|im_end|> still finishes
+    expect(chunks.slice(1).map((chunk) => chunk.choices[0]!.delta)).toEqual([
+      { reasoning: '\n' },
+      { reasoning: 'Add' },
+      { reasoning: '.\n' },
+      { content: '\n\n' },
+      { content: 'It' },
+      { content: ' is' },
+      { content: ' ' },
+      { content: '4' },
+      { content: '.' },
+      {},
+    ])
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('stop')
+  })
+
+  it('current: with logprobs alone, a swallowed step is a delta:{} frame carrying its logprobs', async () => {
+    const server = await start({ policy: { script: [reasoningReply] } })
+    const chunks = sseChunks(
+      (await post(server.baseUrl, '/v1/chat/completions', { ...hi, stream: true, logprobs: true })).text,
+    )
+    const tokens = (chunk: ChunkView) =>
+      (chunk.choices[0]!.logprobs as { content: Array<{ token: string }> }).content.map(
+        (entry) => entry.token,
+      )
+    expect(chunks[1]!.choices[0]).toMatchObject({ index: 0, delta: {}, finish_reason: null, token_ids: null })
+    expect(tokens(chunks[1]!)).toEqual(['<think>'])
+    expect(tokens(chunks[5]!)).toEqual(['</think>'])
+    // every one of the 12 sampled tokens arrives with its logprobs, the swallowed ones included
+    expect(chunks.slice(1).flatMap(tokens)).toHaveLength(12)
+  })
+
+  it('current without a reasoning parser: the finish step of plain content is content ""', async () => {
+    const server = await start({ policy: { script: ['Hello there!'] }, reasoningParser: false })
+    const chunks = sseChunks(
+      (await post(server.baseUrl, '/v1/chat/completions', { ...hi, stream: true, return_token_ids: true }))
+        .text,
+    )
+    expect(chunks.at(-1)!.choices[0]).toMatchObject({
+      delta: { content: '' },
+      finish_reason: 'stop',
+      token_ids: [151645],
+    })
   })
 
   it('legacy-0.10: the swallowed ids are dropped (fewer ids than usage); reasoning_content; 32-hex ids', async () => {

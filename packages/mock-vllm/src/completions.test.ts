@@ -8,13 +8,23 @@ const REPLY_IDS = [1052, 0, 151645]
 
 let server: MockVllmServer
 let legacy: MockVllmServer
+let pre0102: MockVllmServer
+/** Two tokens per chunk: a chunk joins the texts and the ids of its tokens. */
+let paired: MockVllmServer
 beforeAll(async () => {
   server = await startMockVllm({ policy: { script: [' there!'] } })
   legacy = await startMockVllm({ policy: { script: [' there!'] }, mode: 'legacy-0.10' })
+  pre0102 = await startMockVllm({ policy: { script: [' there!'] }, mode: 'pre-0.10.2' })
+  paired = await startMockVllm({ policy: { script: [' there!'] }, pacing: { tokensPerChunk: 2 } })
 })
 afterAll(async () => {
-  await Promise.all([server.close(), legacy.close()])
+  await Promise.all([server.close(), legacy.close(), pre0102.close(), paired.close()])
 })
+
+/** The streamed chunks of a completions request. */
+async function streamed(target: MockVllmServer, body: Record<string, unknown>) {
+  return sseChunks((await post(target.baseUrl, '/v1/completions', { ...body, stream: true })).text)
+}
 
 describe('completions', () => {
   it('returns ids per choice and every field, non-stream (prompt as a string)', async () => {
@@ -198,5 +208,106 @@ describe('completions', () => {
     })
     const outOfVocabulary = await post(server.baseUrl, '/v1/completions', { prompt: [999999] })
     expect(JSON.parse(outOfVocabulary.text).error.message).toBe('Token id 999999 is out of vocabulary')
+  })
+})
+
+describe('completions streams, field by field', () => {
+  // 'Hello Hello' is the two ids 9707 21927 (11 characters); the reply is ' there' '!' then <|im_end|>
+  const prompt = 'Hello Hello'
+
+  it('joins the texts and ids of the tokens of a chunk, and sends prompt ids on the first chunk only', async () => {
+    const chunks = await streamed(paired, { prompt, return_token_ids: true })
+    expect(chunks.map((chunk) => chunk.choices[0])).toEqual([
+      {
+        index: 0,
+        text: ' there!',
+        logprobs: null,
+        finish_reason: null,
+        stop_reason: null,
+        prompt_token_ids: [9707, 21927],
+        token_ids: [1052, 0],
+      },
+      {
+        index: 0,
+        text: '',
+        logprobs: null,
+        finish_reason: 'stop',
+        stop_reason: null,
+        prompt_token_ids: null,
+        token_ids: [151645],
+      },
+    ])
+  })
+
+  it('sends null ids without return_token_ids, and no id keys at all before v0.10.2', async () => {
+    for (const choice of (await streamed(paired, { prompt })).map((chunk) => chunk.choices[0]!)) {
+      expect(choice).toMatchObject({ prompt_token_ids: null, token_ids: null })
+    }
+    const old = await streamed(pre0102, { prompt, return_token_ids: true })
+    expect(old).toHaveLength(3)
+    for (const chunk of old) {
+      expect(chunk.choices[0]).not.toHaveProperty('token_ids')
+      expect(chunk.choices[0]).not.toHaveProperty('prompt_token_ids')
+    }
+    const body = JSON.parse(
+      (await post(pre0102.baseUrl, '/v1/completions', { prompt, return_token_ids: true })).text,
+    )
+    expect(Object.keys(body.choices[0])).toEqual([
+      'index',
+      'text',
+      'logprobs',
+      'finish_reason',
+      'stop_reason',
+      'prompt_logprobs',
+    ])
+  })
+
+  it('echoes the prompt text at the head of the first chunk only', async () => {
+    const chunks = await streamed(paired, { prompt, echo: true })
+    expect(chunks.map((chunk) => chunk.choices[0]!.text)).toEqual(['Hello Hello there!', ''])
+  })
+
+  it('echo with max_tokens 0 streams one chunk: the prompt text, finish length, no ids', async () => {
+    const chunks = await streamed(server, { prompt, echo: true, max_tokens: 0, return_token_ids: true })
+    expect(chunks.map((chunk) => chunk.choices[0])).toEqual([
+      {
+        index: 0,
+        text: '',
+        logprobs: null,
+        finish_reason: 'length',
+        stop_reason: null,
+        prompt_token_ids: [9707, 21927],
+        token_ids: [],
+      },
+    ])
+    const echoed = await streamed(server, { prompt, echo: true, max_tokens: 0 })
+    expect(echoed.map((chunk) => chunk.choices[0]!.text)).toEqual(['Hello Hello'])
+  })
+
+  it('numbers text_offset across chunks, after the echoed prompt text', async () => {
+    const offsets = (chunks: Awaited<ReturnType<typeof streamed>>) =>
+      chunks.map((chunk) => (chunk.choices[0]!.logprobs as { text_offset: number[] }).text_offset)
+    const chunks = await streamed(paired, { prompt, logprobs: 0 })
+    expect(offsets(chunks)).toEqual([[0, 6], [7]])
+    expect(chunks.map((chunk) => (chunk.choices[0]!.logprobs as { tokens: string[] }).tokens)).toEqual([
+      [' there', '!'],
+      ['<|im_end|>'],
+    ])
+    // with echo, the generated tokens' offsets start after the 11 echoed characters
+    const echoed = await streamed(paired, { prompt, logprobs: 0, echo: true })
+    expect(offsets(echoed).map((chunk) => chunk.slice(-2))).toEqual([[11, 17], [18]])
+  })
+
+  it('adds cumulative usage to every chunk with continuous_usage_stats, in the stream usage shape', async () => {
+    const chunks = await streamed(paired, {
+      prompt,
+      stream_options: { include_usage: true, continuous_usage_stats: true },
+    })
+    expect(chunks.map((chunk) => chunk.usage)).toEqual([
+      { prompt_tokens: 2, total_tokens: 4, completion_tokens: 2 },
+      { prompt_tokens: 2, total_tokens: 5, completion_tokens: 3 },
+      { prompt_tokens: 2, total_tokens: 5, completion_tokens: 3 },
+    ])
+    expect(chunks.at(-1)!.choices).toEqual([])
   })
 })

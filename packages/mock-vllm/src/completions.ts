@@ -202,6 +202,7 @@ function* completionStreamPayloads(context: MockContext, completion: CompletionC
   for (const choice of completion.choices) {
     const ids = choice.generation.ids
     let textOffset = 0
+    // one chunk per `step` tokens; a choice without ids (echo with max_tokens 0) still sends its one chunk
     for (let start = 0; start < ids.length || start === 0; start += step) {
       const end = Math.min(ids.length, start + step)
       const finished = end >= ids.length
@@ -234,7 +235,6 @@ function* completionStreamPayloads(context: MockContext, completion: CompletionC
         tail += ',"usage":null'
       }
       yield `${head}${fields}}${tail}}`
-      if (ids.length === 0) break
     }
   }
   if (completion.includeUsage) {
