@@ -113,8 +113,9 @@ function truncate(text: string, maxCharacters: number): string {
   if (text.length <= maxCharacters) return text
   let end = Math.max(0, maxCharacters - 1)
   // never keep half of a surrogate pair: the lone half is not valid Unicode in the tool message
+  // (at end 0, charCodeAt(-1) is NaN and the test is false)
   const last = text.charCodeAt(end - 1)
-  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1
   return `${text.slice(0, end)}…`
 }
 
@@ -124,13 +125,13 @@ function truncate(text: string, maxCharacters: number): string {
  * with `; ... (+N more)`. The same input and schema always give the same text.
  */
 export function formatSchemaViolations(errors: readonly ErrorObject[], limits: ViolationListLimits): string {
-  const descriptions = [
-    ...new Set(
-      dropPatternsShadowedByFormats(foldBranches(errors)).map((error) =>
-        truncate(describe(error), limits.maxViolationCharacters),
-      ),
+  const unique = new Set(
+    dropPatternsShadowedByFormats(foldBranches(errors)).map((error) =>
+      truncate(describe(error), limits.maxViolationCharacters),
     ),
-  ].sort((left, right) => (left < right ? -1 : left > right ? 1 : 0))
+  )
+  // the default sort compares UTF-16 code units: the same order on every machine and in every locale
+  const descriptions = [...unique].sort()
   if (descriptions.length <= limits.maxViolations) return descriptions.join('; ')
   const shown = descriptions.slice(0, limits.maxViolations)
   return [...shown, `... (+${descriptions.length - shown.length} more)`].join('; ')
