@@ -249,6 +249,23 @@ describe('runEngine', () => {
     })
   })
 
+  it('of stop strings completed by the same token, takes the first in request order (vLLM’s check_stop_strings)', () => {
+    const ids = tokenizer.encode('Hello world')
+    expect(ids).toHaveLength(2)
+    expect(runEngine(tokenizer, ids, { ...unlimited, stop: ['ld', 'wor'] })).toEqual({
+      ids,
+      texts: ['Hello', ' wor'],
+      finishReason: 'stop',
+      stopReason: 'ld',
+    })
+    expect(runEngine(tokenizer, ids, { ...unlimited, stop: ['wor', 'ld'] })).toEqual({
+      ids,
+      texts: ['Hello', ' '],
+      finishReason: 'stop',
+      stopReason: 'wor',
+    })
+  })
+
   it('holds back an incomplete UTF-8 sequence until its last byte', () => {
     const ids = tokenizer.encode('𝔘')
     expect(ids.length).toBeGreaterThan(1)

@@ -168,14 +168,16 @@ export function runEngine(
   return { ids, texts, finishReason: 'length', stopReason: null }
 }
 
+/**
+ * The first stop string in request order that occurs in `text` from `from` on, as vLLM's `check_stop_strings` picks
+ * it (not the one that occurs first in the text).
+ */
 function findStop(text: string, stops: string[], from: number): { index: number; stop: string } | undefined {
-  let best: { index: number; stop: string } | undefined
   for (const stop of stops) {
-    if (stop.length === 0) continue
     const index = text.indexOf(stop, from)
-    if (index >= 0 && (!best || index < best.index)) best = { index, stop }
+    if (index >= 0) return { index, stop }
   }
-  return best
+  return undefined
 }
 
 /** Cuts the per-token texts to their first `length` characters together (the text before the stop string). */
