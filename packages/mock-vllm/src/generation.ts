@@ -103,14 +103,15 @@ function nonCanonicalSplit(
   random: SeededRandom,
 ): number[] | undefined {
   const spelled = tokenizer.tokenStrings(word).join('')
+  const canonical = String(word)
   const candidates: number[][] = []
   // Stryker disable next-line EqualityOperator: a cut at the very end leaves an empty right part, which is no piece
   for (let cut = 1; cut < spelled.length; cut += 1) {
     const left = tokenizer.idOfPiece(spelled.slice(0, cut))
     const right = tokenizer.idOfPiece(spelled.slice(cut))
     if (left === undefined || right === undefined) continue
-    // the canonical pair of a two-token word (a longer word's second piece cannot spell all its rest)
-    if (left === word[0] && right === word[1]) continue
+    // a two-token word's own pair is no other spelling
+    if (String([left, right]) === canonical) continue
     candidates.push([left, right])
   }
   // no draw for a word that has no other spelling
@@ -133,7 +134,8 @@ export function runEngine(
   let text = ''
   // a stop string first found after a piece was added ends in that piece, so it starts at most `lookBack`
   // characters before the piece
-  // Stryker disable next-line ArithmeticOperator: looking further back only re-reads text that held no stop string
+  // a longer look back (`+ 1`, or NaN from a reducer returning undefined: from 0) only re-reads text without a stop
+  // Stryker disable next-line ArithmeticOperator,ArrowFunction: equivalent, see above
   const lookBack = conditions.stop.reduce((longest, stop) => Math.max(longest, stop.length), 0) - 1
   for (const id of replyIds) {
     if (ids.length >= conditions.maxTokens) {
