@@ -44,14 +44,12 @@ export function tokenizeReply(
   if (nonCanonicalRate <= 0) return canonical
   const result: number[] = []
   let index = 0
-  // Stryker disable next-line EqualityOperator: a pass at index = length reads no id and adds an empty non-word
   while (index < canonical.length) {
     const isWord = startsWord(tokenizer, canonical[index]!)
     const end = isWord ? wordEnd(tokenizer, canonical, index) : index + 1
     const word = canonical.slice(index, end)
     index = end
     // only words are re-split: punctuation, digits and special tokens keep their canonical ids
-    // Stryker disable next-line EqualityOperator: `<=` differs only when a draw equals the rate exactly (p = 2^-32)
     if (isWord && random.next() < nonCanonicalRate) {
       const split = nonCanonicalSplit(tokenizer, word, random)
       if (split) {
@@ -83,7 +81,6 @@ function plainText(tokenizer: Qwen3Tokenizer, id: number): string {
  */
 function wordEnd(tokenizer: Qwen3Tokenizer, ids: number[], start: number): number {
   let end = start + 1
-  // Stryker disable next-line EqualityOperator: one past the end there is no id, whose empty text ends the word as well
   while (end < ids.length) {
     if (!wordContinuation.test(plainText(tokenizer, ids[end]!))) break
     end += 1
@@ -105,7 +102,6 @@ function nonCanonicalSplit(
   const spelled = tokenizer.tokenStrings(word).join('')
   const canonical = String(word)
   const candidates: number[][] = []
-  // Stryker disable next-line EqualityOperator: a cut at the very end leaves an empty right part, which is no piece
   for (let cut = 1; cut < spelled.length; cut += 1) {
     const left = tokenizer.idOfPiece(spelled.slice(0, cut))
     const right = tokenizer.idOfPiece(spelled.slice(cut))
