@@ -40,13 +40,14 @@ export function tokenizeReply(
   random: SeededRandom,
 ): number[] {
   const canonical = tokenizer.encode(text)
+  // no draws at all at rate 0: the generator's later values (logprobs, tool-call ids) stay those of the seed
   if (nonCanonicalRate <= 0) return canonical
   const result: number[] = []
   let index = 0
   while (index < canonical.length) {
-    const end = wordEnd(tokenizer, canonical, index)
+    const isWord = startsWord(tokenizer, canonical[index]!)
+    const end = isWord ? wordEnd(tokenizer, canonical, index) : index + 1
     const word = canonical.slice(index, end)
-    const isWord = end > index && startsWord(tokenizer, canonical[index]!)
     index = end
     // only words are re-split: punctuation, digits and special tokens keep their canonical ids
     if (isWord && random.next() < nonCanonicalRate) {
@@ -63,29 +64,25 @@ export function tokenizeReply(
 
 const wordStart = /^ ?\p{L}+$/u
 const wordContinuation = /^\p{L}+$/u
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+const utf8 = new TextDecoder('utf-8')
 
-/** The text an id stands for, or `undefined` for added tokens and incomplete UTF-8 pieces. */
-function plainText(tokenizer: Qwen3Tokenizer, id: number): string | undefined {
-  if (tokenizer.isAddedToken(id)) return undefined
-  try {
-    return strictUtf8.decode(tokenizer.tokenBytes(id))
-  } catch {
-    return undefined
-  }
+/**
+ * The text an id stands for. Neither an added token (Qwen3 writes them all `<…>`) nor an incomplete UTF-8 piece
+ * (decoded with the replacement character) reads as letters, so neither starts or continues a word.
+ */
+function plainText(tokenizer: Qwen3Tokenizer, id: number): string {
+  return utf8.decode(tokenizer.tokenBytes(id))
 }
 
 /**
- * End (exclusive) of the word starting at `start`: a letter token, optionally space-led, plus the letter
- * tokens that continue it. (Pieces are tested on their decoded text: in the byte-level alphabet a space
- * or newline is written as a letter, `Ġ` or `Ċ`.)
+ * End (exclusive) of the word whose first token is at `start`: that token plus the letter tokens that continue it.
+ * (Pieces are tested on their decoded text: in the byte-level alphabet a space or newline is written as a letter,
+ * `Ġ` or `Ċ`.)
  */
 function wordEnd(tokenizer: Qwen3Tokenizer, ids: number[], start: number): number {
-  if (!startsWord(tokenizer, ids[start]!)) return start + 1
   let end = start + 1
   while (end < ids.length) {
-    const next = plainText(tokenizer, ids[end]!)
-    if (next === undefined || !wordContinuation.test(next)) break
+    if (!wordContinuation.test(plainText(tokenizer, ids[end]!))) break
     end += 1
   }
   return end
@@ -93,8 +90,7 @@ function wordEnd(tokenizer: Qwen3Tokenizer, ids: number[], start: number): numbe
 
 /** Whether `id` is a letter token, optionally space-led: the start of a word. */
 function startsWord(tokenizer: Qwen3Tokenizer, id: number): boolean {
-  const text = plainText(tokenizer, id)
-  return text !== undefined && wordStart.test(text)
+  return wordStart.test(plainText(tokenizer, id))
 }
 
 /** Two vocabulary pieces spelling the same word differently from `word`, or `undefined` when none exists. */
@@ -103,15 +99,18 @@ function nonCanonicalSplit(
   word: number[],
   random: SeededRandom,
 ): number[] | undefined {
-  const spelled = word.map((id) => tokenizer.pieceOf(id) ?? '').join('')
+  const spelled = tokenizer.tokenStrings(word).join('')
+  const canonical = String(word)
   const candidates: number[][] = []
   for (let cut = 1; cut < spelled.length; cut += 1) {
     const left = tokenizer.idOfPiece(spelled.slice(0, cut))
     const right = tokenizer.idOfPiece(spelled.slice(cut))
     if (left === undefined || right === undefined) continue
-    if (word.length === 2 && word[0] === left && word[1] === right) continue
+    // a two-token word's own pair is no other spelling
+    if (String([left, right]) === canonical) continue
     candidates.push([left, right])
   }
+  // no draw for a word that has no other spelling
   if (candidates.length === 0) return undefined
   return candidates[random.nextInt(candidates.length)]
 }
@@ -129,7 +128,11 @@ export function runEngine(
   const ids: number[] = []
   const texts: string[] = []
   let text = ''
-  const longestStop = conditions.stop.reduce((longest, stop) => Math.max(longest, stop.length), 0)
+  // a stop string first found after a piece was added ends in that piece, so it starts at most `lookBack`
+  // characters before the piece
+  // a longer look back (`+ 1`, or NaN from a reducer returning undefined: from 0) only re-reads text without a stop
+  // Stryker disable next-line ArithmeticOperator,ArrowFunction: equivalent, see above
+  const lookBack = conditions.stop.reduce((longest, stop) => Math.max(longest, stop.length), 0) - 1
   for (const id of replyIds) {
     if (ids.length >= conditions.maxTokens) {
       return { ids, texts, finishReason: 'length', stopReason: null }
@@ -150,40 +153,36 @@ export function runEngine(
     texts.push(piece)
     const before = text.length
     text += piece
-    if (longestStop > 0 && piece.length > 0) {
-      const match = findStop(text, conditions.stop, Math.max(0, before - longestStop + 1))
-      if (match) {
-        cutTexts(texts, text.length - match.index)
-        return { ids, texts, finishReason: 'stop', stopReason: match.stop }
-      }
+    const match = findStop(text, conditions.stop, before - lookBack)
+    if (match) {
+      keepTexts(texts, match.index)
+      return { ids, texts, finishReason: 'stop', stopReason: match.stop }
     }
   }
-  texts.push(decoder.decode())
-  if (texts.length > ids.length) {
-    // a reply that ended on an incomplete UTF-8 sequence: the replacement character joins the last token
-    const tail = texts.pop()!
-    if (texts.length > 0) texts[texts.length - 1] += tail
-  }
+  // the reply ran out without EOS: what the decoder still holds (an incomplete UTF-8 sequence, as the replacement
+  // character) joins the last token's text
+  const tail = decoder.decode()
+  if (texts.length > 0) texts[texts.length - 1] += tail
   return { ids, texts, finishReason: 'length', stopReason: null }
 }
 
+/**
+ * The first stop string in request order that occurs in `text` from `from` on, as vLLM's `check_stop_strings` picks
+ * it (not the one that occurs first in the text).
+ */
 function findStop(text: string, stops: string[], from: number): { index: number; stop: string } | undefined {
-  let best: { index: number; stop: string } | undefined
   for (const stop of stops) {
-    if (stop.length === 0) continue
     const index = text.indexOf(stop, from)
-    if (index >= 0 && (!best || index < best.index)) best = { index, stop }
+    if (index >= 0) return { index, stop }
   }
-  return best
+  return undefined
 }
 
-/** Removes `count` characters from the end of the per-token texts (the stop string and what followed it). */
-function cutTexts(texts: string[], count: number): void {
-  let remaining = count
-  for (let index = texts.length - 1; index >= 0 && remaining > 0; index -= 1) {
-    const piece = texts[index]!
-    const removed = Math.min(piece.length, remaining)
-    texts[index] = piece.slice(0, piece.length - removed)
-    remaining -= removed
-  }
+/** Cuts the per-token texts to their first `length` characters together (the text before the stop string). */
+function keepTexts(texts: string[], length: number): void {
+  let start = 0
+  texts.forEach((piece, index) => {
+    texts[index] = piece.slice(0, Math.max(0, length - start))
+    start += piece.length
+  })
 }

@@ -104,9 +104,12 @@ export class RequestFields {
   private stopStrings(): string[] {
     const value = this.body.stop
     if (value === undefined || value === null) return []
-    if (typeof value === 'string') return [value]
-    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value as string[]
-    throw badRequest(`stop: Input should be a valid string or list of strings, got ${show(value)}`)
+    const stops = typeof value === 'string' ? [value] : value
+    if (!Array.isArray(stops) || !stops.every((item) => typeof item === 'string'))
+      throw badRequest(`stop: Input should be a valid string or list of strings, got ${show(value)}`)
+    // SamplingParams._verify_args: an empty stop string would match at once
+    if (stops.includes('')) throw badRequest(validationMessages.emptyStopString)
+    return stops
   }
 
   private stopTokenIds(): number[] {

@@ -36,6 +36,18 @@ describe('errors', () => {
     })
   })
 
+  it('rejects an empty stop string, alone or in a list, on both endpoints (SamplingParams._verify_args)', async () => {
+    const error = {
+      message: 'stop cannot contain an empty string.',
+      type: 'BadRequestError',
+      param: null,
+      code: 400,
+    }
+    await expectError({ ...hi, stop: '' }, 400, error)
+    await expectError({ ...hi, stop: ['done', ''] }, 400, error)
+    await expectError({ model: hi.model, prompt: 'Hi', stop: [''] }, 400, error, '/v1/completions')
+  })
+
   it('rejects prompt_logprobs > 0 or -1 while streaming, accepts 0', async () => {
     const error = {
       message: '`prompt_logprobs` are not available when `stream=True`.',

@@ -69,6 +69,7 @@ export const validationMessages = {
   emptyTools:
     '`tools` must not be an empty array. Either provide at least one tool or omit the field entirely.',
   toolChoiceWithoutTools: 'When using `tool_choice`, `tools` must be set.',
+  emptyStopString: 'stop cannot contain an empty string.',
   unknownNamedTool: 'The tool specified in `tool_choice` does not match any of the specified `tools`',
 } as const
 
