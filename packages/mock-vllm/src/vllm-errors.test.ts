@@ -26,35 +26,29 @@ async function expectError(
   expect(result.text).toBe(JSON.stringify({ error }))
 }
 
+/** vLLM's 400 for a request that fails validation without naming a parameter. */
+function badRequest(message: string) {
+  return { message, type: 'BadRequestError', param: null, code: 400 }
+}
+
 describe('errors', () => {
   it('rejects stream_options without stream', async () => {
-    await expectError({ ...hi, stream_options: { include_usage: true } }, 400, {
-      message: 'Stream options can only be defined when `stream=True`.',
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
-    })
+    await expectError(
+      { ...hi, stream_options: { include_usage: true } },
+      400,
+      badRequest('Stream options can only be defined when `stream=True`.'),
+    )
   })
 
   it('rejects an empty stop string, alone or in a list, on both endpoints (SamplingParams._verify_args)', async () => {
-    const error = {
-      message: 'stop cannot contain an empty string.',
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
-    }
+    const error = badRequest('stop cannot contain an empty string.')
     await expectError({ ...hi, stop: '' }, 400, error)
     await expectError({ ...hi, stop: ['done', ''] }, 400, error)
     await expectError({ model: hi.model, prompt: 'Hi', stop: [''] }, 400, error, '/v1/completions')
   })
 
   it('rejects prompt_logprobs > 0 or -1 while streaming, accepts 0', async () => {
-    const error = {
-      message: '`prompt_logprobs` are not available when `stream=True`.',
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
-    }
+    const error = badRequest('`prompt_logprobs` are not available when `stream=True`.')
     await expectError({ ...hi, stream: true, prompt_logprobs: 1 }, 400, error)
     await expectError({ ...hi, stream: true, prompt_logprobs: -1 }, 400, error)
     await expectError({ prompt: 'x', stream: true, prompt_logprobs: 2 }, 400, error, '/v1/completions')
@@ -65,12 +59,11 @@ describe('errors', () => {
   })
 
   it('rejects top_logprobs without logprobs', async () => {
-    await expectError({ ...hi, top_logprobs: 2 }, 400, {
-      message: 'when using `top_logprobs`, `logprobs` must be set to true.',
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
-    })
+    await expectError(
+      { ...hi, top_logprobs: 2 },
+      400,
+      badRequest('when using `top_logprobs`, `logprobs` must be set to true.'),
+    )
   })
 
   it('rejects tool_choice auto when the server lacks the tool-parser flags', async () => {
@@ -111,13 +104,13 @@ describe('errors', () => {
 
   it('answers context overflow with the newest wording by default, as 400 before any stream', async () => {
     // the prompt of "Hi" is 9 tokens; 9 + 16 > 20
-    await expectError({ ...hi, max_tokens: 16, stream: true }, 400, {
-      message:
+    await expectError(
+      { ...hi, max_tokens: 16, stream: true },
+      400,
+      badRequest(
         "This model's maximum context length is 20 tokens. However, you requested 16 output tokens and your prompt contains 9 input tokens, for a total of 25 tokens. Please reduce the length of the input prompt or the number of requested output tokens.",
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
-    })
+      ),
+    )
   })
 
   it('offers the older overflow wordings', () => {
@@ -176,12 +169,11 @@ describe('errors', () => {
   })
 
   it('rejects both add_generation_prompt and continue_final_message', async () => {
-    await expectError({ ...hi, continue_final_message: true }, 400, {
-      message: 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.',
-      type: 'BadRequestError',
-      param: null,
-      code: 400,
-    })
+    await expectError(
+      { ...hi, continue_final_message: true },
+      400,
+      badRequest('Cannot set both `continue_final_message` and `add_generation_prompt` to True.'),
+    )
   })
 
   it('names the field of a wrongly typed value and rejects a body that is not JSON', async () => {
